@@ -1,0 +1,27 @@
+"""Reasoning Compiler: tune neural-network kernels with Apache TVM MetaSchedule.
+
+>>> import reasoning_compiler as rc
+>>> result = rc.tune("matmul", preset="small", trials=32)
+>>> result.speedup, result.best_seconds
+"""
+
+from .errors import UserError
+from .measure import MeasureSettings
+from .result import TuneResult
+from .strategies import STRATEGIES
+from .tuning import TuningError, tune
+from .workloads import PAPER_WORKLOADS, WORKLOADS, Kernel, load_kernel
+
+__all__ = [
+    "tune",
+    "TuneResult",
+    "TuningError",
+    "UserError",
+    "MeasureSettings",
+    "WORKLOADS",
+    "PAPER_WORKLOADS",
+    "STRATEGIES",
+    "Kernel",
+    "load_kernel",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,214 @@
+"""The ``reasoning-compiler`` command: a thin shell over the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .errors import UserError
+from .strategies import STRATEGIES
+from .workloads import WORKLOADS
+
+EPILOG = """\
+examples:
+  reasoning-compiler workloads
+  reasoning-compiler tune matmul --trials 32
+  reasoning-compiler tune llama3-8b-attention --preset paper --shape seq_len=1024 --trials 64
+  reasoning-compiler tune my_kernels.py:softmax --shape n=4096 --trials 32
+  reasoning-compiler tune matmul --work-dir runs/mm --resume --trials 128   # continue a run
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but bad flags give one line and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="reasoning-compiler",
+        description="Tune neural-network kernels with Apache TVM MetaSchedule. Every sample is "
+        "compiled and timed on this machine; speedups are against the untuned kernel measured "
+        "in the same run.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    listing = commands.add_parser("workloads", help="list built-in workloads, presets and FLOPs")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    tune = commands.add_parser(
+        "tune",
+        help="tune one kernel",
+        description="Tune one kernel and print untuned vs best latency, speedup and GFLOP/s.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    tune.add_argument(
+        "workload",
+        help=f"built-in name ({', '.join(WORKLOADS)}) or path/to/file.py:function returning "
+        "a PrimFunc or TE tensors (inputs, then output)",
+    )
+    tune.add_argument(
+        "--preset", help="shape preset: small (default; ~1-4 s per sample) or paper (real layer)"
+    )
+    tune.add_argument(
+        "--shape",
+        metavar="NAME=INT,...",
+        help="override shape parameters, e.g. seq_len=1024 (see `workloads` for the names)",
+    )
+    tune.add_argument(
+        "--strategy",
+        default="evolutionary",
+        choices=list(STRATEGIES),
+        help="search strategy (default: evolutionary, MetaSchedule's at upstream defaults)",
+    )
+    tune.add_argument(
+        "--trials",
+        type=_positive_int,
+        default=64,
+        help="samples to measure on hardware, failed ones included (default: 64; "
+        "with --resume, the total including earlier sessions)",
+    )
+    tune.add_argument(
+        "--per-round",
+        type=_positive_int,
+        default=16,
+        help="samples measured per search round; the cost model retrains after each (default: 16)",
+    )
+    tune.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: 0)")
+    tune.add_argument(
+        "--work-dir",
+        help="where the database, per-sample log and result go "
+        "(default: runs/WORKLOAD-PRESET-STRATEGY-seedS)",
+    )
+    tune.add_argument(
+        "--resume", action="store_true", help="continue the run in --work-dir from its database"
+    )
+    tune.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="discard a previous run in --work-dir and start again",
+    )
+    tune.add_argument("--json", metavar="PATH", help="also write the result as JSON to PATH")
+    tune.add_argument(
+        "--target",
+        default="host",
+        help='"host" (default: this CPU, its mcpu and cores detected) or a JSON target dict, '
+        'e.g. \'{"kind": "cuda", "arch": "sm_90"}\'',
+    )
+    tune.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _print_workloads(as_json: bool, console: Console) -> None:
+    rows = []
+    for workload in WORKLOADS.values():
+        for preset in workload.presets:
+            kernel = workload.resolve(preset)
+            rows.append(
+                {
+                    "workload": workload.name,
+                    "preset": preset,
+                    "shape": kernel.shape,
+                    "dtype": workload.dtype,
+                    "gflop": kernel.flops / 1e9,
+                    "summary": workload.summary,
+                }
+            )
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table(title="Built-in workloads (tune any with --preset and --shape NAME=INT)")
+    for column in ("workload", "preset", "shape", "dtype", "GFLOP"):
+        table.add_column(column)
+    for row in rows:
+        shape = ", ".join(f"{k}={v}" for k, v in row["shape"].items())
+        table.add_row(row["workload"], row["preset"], shape, row["dtype"], f"{row['gflop']:.3g}")
+    console.print(table)
+    for workload in WORKLOADS.values():
+        console.print(f"[bold]{workload.name}[/bold]: {escape(workload.summary)}")
+        if workload.notes:
+            console.print(f"  {escape(workload.notes)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    out = Console()
+    err = Console(stderr=True)
+    if args.command is None:
+        build_parser().print_help()
+        return 2
+    try:
+        if args.command == "workloads":
+            _print_workloads(args.json, out)
+            return 0
+        from .tuning import TuningError, tune  # imports TVM: keep `--help` fast
+
+        try:
+            result = tune(
+                args.workload,
+                preset=args.preset,
+                shape=args.shape,
+                strategy=args.strategy,
+                trials=args.trials,
+                per_round=args.per_round,
+                seed=args.seed,
+                work_dir=args.work_dir,
+                resume=args.resume,
+                overwrite=args.overwrite,
+                target=args.target,
+                json_path=args.json,
+                progress=not args.quiet,
+                console=err,
+            )
+        except TuningError as error:
+            err.print(f"[red]error:[/red] {escape(str(error))}")
+            return 1
+    except UserError as error:
+        print(f"reasoning-compiler: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("aborted; rounds measured so far are in the work dir (--resume)", file=sys.stderr)
+        return 130
+
+    table = Table(show_header=False, box=None)
+    for key, value in result.summary_rows():
+        table.add_row(f"[bold]{key}[/bold]", escape(value))
+    out.print(table)
+    if result.correct is False:
+        err.print("[red]error: the tuned kernel's output does not match; do not use it[/red]")
+        return 1
+    return 130 if result.interrupted else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,9 @@
+"""Errors that describe a problem with what the user asked for."""
+
+
+class UserError(Exception):
+    """Bad input: the CLI prints the message on one line and exits with code 2."""
+
+
+class TuningStopped(Exception):
+    """Raised inside MetaSchedule callbacks to end a run early (Ctrl-C)."""

@@ -1,0 +1,92 @@
+"""The outcome of a tuning run, as returned by ``tune()`` and written to ``result.json``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class TuneResult:
+    workload: str
+    preset: str
+    shape: dict[str, int]
+    strategy: str
+    seed: int
+    trials: int  # samples measured on hardware, failed ones included
+    failed_trials: int
+    untuned_seconds: float
+    best_seconds: float | None
+    speedup: float | None
+    gflops: float | None
+    flops: int
+    curve: list[list[float]]  # [sample_index, best_speedup_so_far]
+    wall_seconds: float
+    time_split: dict[str, float]  # search / build / run / baseline (untuned + verification)
+    target: dict
+    tvm_version: str
+    work_dir: str
+    correct: bool | None = None  # tuned output matches the reference (None: nothing to check)
+    max_rel_error: float | None = None
+    checked_against: str | None = None
+    interrupted: bool = False
+    resumed_samples: int = 0  # samples measured by earlier sessions of this work dir
+    settings: dict = field(default_factory=dict)  # evaluator, cost model, strategy parameters
+
+    @property
+    def seconds_per_sample(self) -> float | None:
+        measured = self.trials - self.resumed_samples
+        return self.wall_seconds / measured if measured > 0 else None
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["seconds_per_sample"] = self.seconds_per_sample
+        return data
+
+    def write_json(self, path: str | Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        tmp.replace(path)
+
+    def speedup_at(self, samples: int) -> float | None:
+        """Best speedup reached within the first ``samples`` samples."""
+        best = None
+        for index, speedup in self.curve:
+            if index <= samples:
+                best = speedup
+        return best
+
+    def summary_rows(self) -> list[tuple[str, str]]:
+        def ms(seconds):
+            return "n/a" if seconds is None else f"{seconds * 1e3:.3f} ms"
+
+        split = self.time_split
+        rows = [
+            ("workload", f"{self.workload} [{self.preset}]"),
+            ("strategy", f"{self.strategy} (seed {self.seed})"),
+            ("untuned latency", ms(self.untuned_seconds)),
+            ("best latency", ms(self.best_seconds)),
+            ("speedup", "n/a" if self.speedup is None else f"{self.speedup:.2f}x"),
+            ("throughput", "n/a" if self.gflops is None else f"{self.gflops:.1f} GFLOP/s"),
+            ("samples", f"{self.trials} ({self.failed_trials} failed)"),
+            (
+                "wall time",
+                f"{self.wall_seconds:.1f} s = search {split['search']:.1f} + build "
+                f"{split['build']:.1f} + run {split['run']:.1f} + baseline {split['baseline']:.1f}",
+            ),
+        ]
+        if self.correct is not None:
+            verdict = "matches" if self.correct else "DOES NOT MATCH"
+            rows.append(
+                (
+                    "output check",
+                    f"{verdict} {self.checked_against} (rel err {self.max_rel_error:.1e})",
+                )
+            )
+        if self.interrupted:
+            rows.append(("status", "interrupted; continue with --resume"))
+        rows.append(("work dir", self.work_dir))
+        return rows

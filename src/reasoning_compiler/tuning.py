@@ -1,0 +1,404 @@
+"""``tune()``: one tuning run, from a kernel to a measured, verified result.
+
+The pieces MetaSchedule calls back into are small wrappers: a builder and a runner that time
+themselves (for the search/build/run split) and can stop between samples on Ctrl-C, and a measure
+callback that logs every sample to ``samples.jsonl`` and drives the progress display.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import signal
+import threading
+import time
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tvm
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from tvm.ir.utils import derived_object
+from tvm.s_tir import meta_schedule as ms
+from tvm.s_tir.meta_schedule.builder import PyBuilder
+from tvm.s_tir.meta_schedule.measure_callback import PyMeasureCallback
+from tvm.s_tir.meta_schedule.runner import PyRunner
+from tvm.s_tir.meta_schedule.runner.local_runner import LocalRunnerFuture
+
+from . import measure
+from .errors import TuningStopped, UserError
+from .result import TuneResult
+from .rundir import RunDir, SampleLog
+from .strategies import get_strategy
+from .target import available_cores, describe, make_target
+from .workloads import Kernel, load_kernel
+
+# XGBModel scores randomly until it has this many measurements (upstream: 100, which would leave
+# every strategy unguided for the whole of a 18-100 sample budget). Same for every strategy.
+COST_MODEL_WARMUP = 16
+RELATIVE_TOLERANCE = 1e-3  # fp32 outputs vs a float64 NumPy reference
+_INTERRUPTED = "interrupted by user before it ran"
+
+log = logging.getLogger(__name__)
+
+
+class TuningError(RuntimeError):
+    """The run could not produce a result (e.g. the untuned program does not run)."""
+
+
+@dataclass
+class _Clock:
+    build: float = 0.0
+    run: float = 0.0
+
+
+class _StopFlag:
+    requested = False
+
+
+@derived_object
+class _TimedBuilder(PyBuilder):
+    def __init__(self, inner, clock: _Clock, stop: _StopFlag):
+        super().__init__()
+        self.inner, self.clock, self.stop = inner, clock, stop
+
+    def build(self, build_inputs):
+        if self.stop.requested:
+            raise TuningStopped()
+        start = time.perf_counter()
+        try:
+            return self.inner.build(build_inputs)
+        finally:
+            self.clock.build += time.perf_counter() - start
+
+
+@derived_object
+class _TimedRunner(PyRunner):
+    """Runs samples one by one so that Ctrl-C takes effect after the current sample."""
+
+    def __init__(self, inner, clock: _Clock, stop: _StopFlag):
+        super().__init__()
+        self.inner, self.clock, self.stop = inner, clock, stop
+
+    def run(self, runner_inputs):
+        futures = []
+        for runner_input in runner_inputs:
+            if self.stop.requested:
+                futures.append(LocalRunnerFuture(res=None, error_message=_INTERRUPTED))
+                continue
+            start = time.perf_counter()
+            futures.extend(self.inner.run([runner_input]))
+            self.clock.run += time.perf_counter() - start
+        return futures
+
+
+def _short_error(message: str) -> str:
+    lines = [ln.strip() for ln in str(message).strip().splitlines() if ln.strip()]
+    text = lines[0] if lines else "unknown error"
+    if len(lines) > 1:
+        text += ": " + lines[-1]
+    return text[:300]
+
+
+@derived_object
+class _SampleRecorder(PyMeasureCallback):
+    """Logs every measured sample, saves the cost model, and ends the run on request."""
+
+    def __init__(self, samples: SampleLog, session: int, on_round, stop: _StopFlag, t0: float):
+        super().__init__()
+        self.samples, self.session, self.on_round, self.stop, self.t0 = (
+            samples,
+            session,
+            on_round,
+            stop,
+            t0,
+        )
+
+    def apply(self, task_scheduler, task_id, measure_candidates, builder_results, runner_results):
+        for built, ran in zip(builder_results, runner_results, strict=True):
+            latency, error = None, None
+            if built.error_msg:
+                error = "build: " + _short_error(built.error_msg)
+            elif ran.error_msg:
+                if _INTERRUPTED in str(ran.error_msg):
+                    continue  # never ran: not a sample
+                error = "run: " + _short_error(ran.error_msg)
+            else:
+                latency = float(np.mean([float(s) for s in ran.run_secs]))
+            self.samples.append(
+                latency_s=latency,
+                error=error,
+                wall_s=round(time.perf_counter() - self.t0, 3),
+                session=self.session,
+            )
+        self.on_round()
+        if self.stop.requested:
+            raise TuningStopped()
+
+
+@contextmanager
+def _ctrl_c_stops(stop: _StopFlag, console: Console):
+    """First Ctrl-C: finish the sample being measured, save, summarize. Second: abort now."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        if stop.requested:
+            raise KeyboardInterrupt
+        stop.requested = True
+        console.print(
+            "[yellow]Ctrl-C: stopping after the sample being measured "
+            "(press again to abort at once)[/yellow]"
+        )
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def default_work_dir(kernel: Kernel, strategy: str, seed: int) -> Path:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", kernel.name)
+    return Path("runs") / f"{name}-{kernel.preset}-{strategy}-seed{seed}"
+
+
+def tune(
+    workload: str | Kernel,
+    *,
+    preset: str | None = None,
+    shape: dict | str | None = None,
+    strategy: str = "evolutionary",
+    trials: int = 64,
+    per_round: int = 16,
+    seed: int = 0,
+    work_dir: str | Path | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    target: str | dict | tvm.target.Target | None = None,
+    json_path: str | Path | None = None,
+    progress: bool = True,
+    settings: measure.MeasureSettings | None = None,
+    console: Console | None = None,
+) -> TuneResult:
+    """Tune one kernel and return its measured result.
+
+    ``workload`` is a built-in name (see ``reasoning_compiler.WORKLOADS``), ``"file.py:function"``,
+    or a ``Kernel``. ``trials`` is the total number of samples measured on hardware (on
+    ``resume``, samples of earlier sessions count toward it). Everything measured is written to
+    ``work_dir`` as it happens; see ``rundir.py`` for the layout.
+    """
+    wall_start = time.perf_counter()
+    console = console or Console(stderr=True)
+    if not isinstance(trials, int) or trials <= 0:
+        raise UserError(f"--trials must be a positive integer, got {trials!r}")
+    if not isinstance(per_round, int) or per_round <= 0:
+        raise UserError(f"--per-round must be a positive integer, got {per_round!r}")
+    if not isinstance(seed, int) or seed < 0:
+        raise UserError(f"--seed must be a non-negative integer, got {seed!r}")
+    kernel = workload if isinstance(workload, Kernel) else load_kernel(workload, preset, shape)
+    search = get_strategy(strategy)
+    tvm_target = make_target(target)
+    measure.register_tensor_intrinsics(tvm_target)
+    settings = settings or measure.MeasureSettings(builder_workers=available_cores())
+    config = {
+        "workload": kernel.name,
+        "preset": kernel.preset,
+        "shape": kernel.shape,
+        "strategy": search.name,
+        "seed": seed,
+        "target": describe(tvm_target),
+        "trials": trials,
+        "per_round": per_round,
+        "source": kernel.source,
+    }
+    run = RunDir.prepare(
+        work_dir or default_work_dir(kernel, search.name, seed),
+        config,
+        resume=resume,
+        overwrite=overwrite,
+    )
+    session = run.config["sessions"]
+    samples = SampleLog.open(run.samples_path)
+    resumed_samples = len(samples)
+
+    # Baseline: the untuned program, timed by the same evaluator settings in this same run.
+    # Its own runner gets a long timeout; candidates slower than twice the baseline are worthless.
+    baseline_start = time.perf_counter()
+    untuned_runner = measure.make_runner(settings, timeout_s=600)
+    untuned_mod = measure.untuned_module(kernel.mod, tvm_target)
+    untuned_seconds, error = measure.measure_module(untuned_mod, tvm_target, untuned_runner)
+    if untuned_seconds is None:
+        raise TuningError(f"the untuned {kernel.describe()} could not be measured: {error}")
+    baseline_time = time.perf_counter() - baseline_start
+    run_timeout = max(settings.run_timeout_s, 2 * baseline_time)
+
+    cost_model = ms.cost_model.XGBModel(
+        num_warmup_samples=COST_MODEL_WARMUP, num_tuning_cores=available_cores()
+    )
+    if resume and run.cost_model_path.exists():
+        try:
+            cost_model.load(str(run.cost_model_path))
+        except Exception as err:  # an unreadable model only costs warm-up time
+            console.print(f"[yellow]cost model not restored ({err}); starting it fresh[/yellow]")
+
+    clock, stop = _Clock(), _StopFlag()
+    remaining = trials - resumed_samples
+    interrupted = False
+    tune_start = time.perf_counter()
+    with _progress(progress, console, kernel, trials, untuned_seconds, samples) as show:
+
+        def after_round():
+            show()
+            if cost_model.booster is not None:
+                with warnings.catch_warnings():  # xgboost's note about its file format
+                    warnings.simplefilter("ignore")
+                    cost_model.save(str(run.cost_model_path))
+
+        if remaining > 0:
+            recorder = _SampleRecorder(samples, session, after_round, stop, wall_start)
+            with _ctrl_c_stops(stop, console), _quiet_metaschedule():
+                try:
+                    ms.tune_tir(
+                        mod=kernel.mod,
+                        target=tvm_target,
+                        work_dir=str(run.path),
+                        max_trials_global=remaining,
+                        num_trials_per_iter=per_round,
+                        builder=_TimedBuilder(measure.make_builder(settings), clock, stop),
+                        runner=_TimedRunner(
+                            measure.make_runner(settings, run_timeout), clock, stop
+                        ),
+                        database=ms.database.JSONDatabase(work_dir=str(run.path)),
+                        cost_model=cost_model,
+                        measure_callbacks=[*ms.MeasureCallback.create("default"), recorder],
+                        strategy=search.create(),
+                        seed=seed + session - 1,
+                        num_tuning_cores=available_cores(),
+                    )
+                except Exception:
+                    if not stop.requested:
+                        raise
+                    interrupted = True
+    tune_time = time.perf_counter() - tune_start
+
+    verify_start = time.perf_counter()
+    check = _verify_best(kernel, tvm_target, run, untuned_mod) if samples.best_seconds else {}
+    baseline_time += time.perf_counter() - verify_start
+
+    best = samples.best_seconds
+    result = TuneResult(
+        workload=kernel.name,
+        preset=kernel.preset,
+        shape=kernel.shape,
+        strategy=search.name,
+        seed=seed,
+        trials=len(samples),
+        failed_trials=samples.failed,
+        untuned_seconds=untuned_seconds,
+        best_seconds=best,
+        speedup=untuned_seconds / best if best else None,
+        gflops=kernel.flops / best / 1e9 if best else None,
+        flops=kernel.flops,
+        curve=samples.curve(untuned_seconds),
+        wall_seconds=time.perf_counter() - wall_start,
+        time_split={
+            "search": max(0.0, tune_time - clock.build - clock.run),
+            "build": clock.build,
+            "run": clock.run,
+            "baseline": baseline_time,
+        },
+        target=describe(tvm_target),
+        tvm_version=tvm.__version__,
+        work_dir=str(run.path),
+        interrupted=interrupted,
+        resumed_samples=resumed_samples,
+        settings={
+            "measure": settings.as_dict() | {"run_timeout_s": run_timeout},
+            "cost_model": {"kind": "xgb", "num_warmup_samples": COST_MODEL_WARMUP},
+            "per_round": per_round,
+            "strategy": search.parameters,
+            "metaschedule_seed": seed + session - 1,
+        },
+        **check,
+    )
+    result.write_json(run.result_path)
+    if json_path:
+        result.write_json(json_path)
+    return result
+
+
+def _verify_best(kernel: Kernel, target, run: RunDir, untuned_mod) -> dict:
+    """Rebuild the best program from the database and check its output."""
+    database = ms.database.JSONDatabase(work_dir=str(run.path))
+    sch = database.query_schedule(kernel.mod, target, workload_name="main")
+    if sch is None:
+        return {}
+    run.best_program_path.write_text(
+        f"# Best program found for {kernel.describe()}\n"
+        f"{sch.mod.script()}\n\n# Schedule trace:\n"
+        + "\n".join(f"# {line}" for line in str(sch.trace).splitlines())
+        + "\n"
+    )
+    if target.kind.name != "llvm":
+        return {}  # outputs are compared on the host CPU only
+    inputs = kernel.random_inputs(seed=1)
+    if kernel.reference is not None:
+        expected, against = kernel.reference(*inputs), "the NumPy reference"
+    else:
+        expected, against = measure.run_once(untuned_mod, target, inputs), "the untuned program"
+    error = measure.max_relative_error(measure.run_once(sch.mod, target, inputs), expected)
+    return {
+        "correct": error <= RELATIVE_TOLERANCE,
+        "max_rel_error": error,
+        "checked_against": against,
+    }
+
+
+@contextmanager
+def _progress(enabled: bool, console, kernel, trials, untuned_seconds, samples: SampleLog):
+    """Live progress: samples measured, best latency, speedup so far."""
+    if not enabled:
+        yield lambda: None
+        return
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+    def status() -> str:
+        best = samples.best_seconds
+        if best is None:
+            return f"untuned {untuned_seconds * 1e3:.2f} ms"
+        return f"best {best * 1e3:.3f} ms  {untuned_seconds / best:.2f}x"
+
+    task = bar.add_task(
+        escape(kernel.describe()), total=trials, completed=len(samples), status=status()
+    )
+
+    def show():
+        bar.update(task, completed=len(samples), status=status())
+
+    with bar:
+        yield show
+
+
+@contextmanager
+def _quiet_metaschedule():
+    """MetaSchedule logs its tables to its own files in the work dir; keep the console clean."""
+    logger = logging.getLogger("tvm.s_tir.meta_schedule")
+    previous = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)

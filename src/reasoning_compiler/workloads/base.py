@@ -1,0 +1,121 @@
+"""What a workload is: a kernel builder, its shape presets, FLOP count and NumPy reference."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import tvm
+from tvm import te
+from tvm.s_tir.meta_schedule.arg_info import ArgInfo
+
+from ..errors import UserError
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A family of kernels with named shape parameters.
+
+    ``build(**shape)`` returns a TIR PrimFunc whose last parameter is the output;
+    ``reference(*inputs, **shape)`` computes that output with NumPy; ``flops(**shape)`` counts
+    floating-point operations (multiply-add = 2).
+    """
+
+    name: str
+    summary: str
+    presets: Mapping[str, Mapping[str, int]]
+    build: Callable[..., tvm.tirx.PrimFunc]
+    flops: Callable[..., int]
+    reference: Callable[..., np.ndarray] | None = None
+    check: Callable[..., None] = lambda **shape: None  # raises ValueError for impossible shapes
+    notes: str = ""
+    dtype: str = "float32"
+
+    def resolve(self, preset: str | None, overrides: Mapping[str, int] | None = None) -> Kernel:
+        """Pick a preset, apply shape overrides, validate, and build the PrimFunc."""
+        preset = preset or "small"
+        if preset not in self.presets:
+            raise UserError(
+                f"workload {self.name!r} has no preset {preset!r}; "
+                f"choose one of: {', '.join(self.presets)}"
+            )
+        shape = dict(self.presets[preset])
+        for key, value in (overrides or {}).items():
+            if key not in shape:
+                raise UserError(
+                    f"workload {self.name!r} has no shape parameter {key!r}; "
+                    f"its parameters are: {', '.join(shape)}"
+                )
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise UserError(f"shape parameter {key}={value!r} must be a positive integer")
+            shape[key] = value
+        try:
+            self.check(**shape)
+        except ValueError as err:
+            raise UserError(f"{self.name}: {err}") from None
+        return Kernel(
+            name=self.name,
+            preset=preset,
+            shape=shape,
+            func=self.build(**shape),
+            flops=int(self.flops(**shape)),
+            reference=(lambda *xs: self.reference(*xs, **shape)) if self.reference else None,
+            dtype=self.dtype,
+        )
+
+
+@dataclass
+class Kernel:
+    """One concrete kernel to tune: a workload at fixed shapes."""
+
+    name: str
+    preset: str
+    shape: dict[str, int]
+    func: tvm.tirx.PrimFunc
+    flops: int
+    reference: Callable[..., np.ndarray] | None = None
+    dtype: str = "float32"
+    source: str = field(default="builtin")
+
+    @property
+    def mod(self) -> tvm.IRModule:
+        return tvm.IRModule({"main": self.func.with_attr("global_symbol", "main")})
+
+    def arg_shapes(self) -> list[tuple[tuple[int, ...], str]]:
+        """(shape, dtype) of every parameter, in order; the last is the output."""
+        infos = [info.as_json() for info in ArgInfo.from_prim_func(self.func)]
+        return [(tuple(int(d) for d in shape), dtype) for _, dtype, shape in infos]
+
+    def random_inputs(self, seed: int = 0) -> list[np.ndarray]:
+        """Inputs in [-1, 1) for every parameter but the last (the output)."""
+        rng = np.random.default_rng(seed)
+        return [
+            rng.uniform(-1.0, 1.0, size=shape).astype(dtype)
+            for shape, dtype in self.arg_shapes()[:-1]
+        ]
+
+    def describe(self) -> str:
+        shape = ", ".join(f"{k}={v}" for k, v in self.shape.items())
+        return f"{self.name} [{self.preset}] ({shape})"
+
+
+def prim_func_from(result) -> tvm.tirx.PrimFunc:
+    """Accept a PrimFunc, an IRModule with one PrimFunc, or a list of TE tensors."""
+    if isinstance(result, tvm.tirx.PrimFunc):
+        return result
+    if isinstance(result, tvm.IRModule):
+        funcs = [f for _, f in result.functions_items() if isinstance(f, tvm.tirx.PrimFunc)]
+        if len(funcs) != 1:
+            raise UserError(f"the IRModule must hold exactly one PrimFunc, it holds {len(funcs)}")
+        return funcs[0]
+    if (
+        isinstance(result, list | tuple)
+        and result
+        and all(isinstance(t, te.Tensor) for t in result)
+    ):
+        return te.create_prim_func(list(result))
+    raise UserError(
+        f"a workload function must return a PrimFunc, an IRModule or a list of TE tensors "
+        f"(inputs then output), not {type(result).__name__}"
+    )

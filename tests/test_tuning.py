@@ -1,0 +1,168 @@
+"""Real TVM tuning: a few samples per run, real builds, real timing, real XGBoost."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import reasoning_compiler as rc
+from conftest import TINY_SHAPES
+from reasoning_compiler.measure import MeasureSettings
+
+pytestmark = pytest.mark.tuning
+
+RESULT_KEYS = {
+    "workload",
+    "preset",
+    "strategy",
+    "seed",
+    "trials",
+    "untuned_seconds",
+    "best_seconds",
+    "speedup",
+    "gflops",
+    "curve",
+    "wall_seconds",
+    "target",
+    "tvm_version",
+}
+
+
+def read_samples(work_dir):
+    with open(os.path.join(work_dir, "samples.jsonl")) as f:
+        return [json.loads(line) for line in f]
+
+
+@pytest.mark.parametrize("name", list(TINY_SHAPES))
+def test_tuned_kernel_is_faster_and_correct(name, tmp_path):
+    result = rc.tune(
+        name,
+        shape=TINY_SHAPES[name],
+        trials=4,
+        per_round=4,
+        work_dir=tmp_path / "run",
+        json_path=tmp_path / "result.json",
+        progress=False,
+    )
+    assert result.trials == 4
+    assert result.correct is True, result.max_rel_error
+    assert result.checked_against == "the NumPy reference"
+    assert result.best_seconds is not None and result.untuned_seconds > 0
+    assert result.speedup == pytest.approx(result.untuned_seconds / result.best_seconds)
+    data = json.loads((tmp_path / "result.json").read_text())
+    assert data.keys() >= RESULT_KEYS
+    assert [point[0] for point in data["curve"]] == [1, 2, 3, 4]
+    assert data["curve"][-1][1] == pytest.approx(result.speedup)
+    assert all(b >= a for (_, a), (_, b) in zip(data["curve"], data["curve"][1:], strict=False))
+    rows = read_samples(tmp_path / "run")
+    assert [r["index"] for r in rows] == [1, 2, 3, 4]
+    assert all(("latency_s" in r) and ("error" in r) and ("wall_s" in r) for r in rows)
+    assert (tmp_path / "run" / "best_program.py").exists()
+    split = data["time_split"]
+    assert split["build"] > 0 and split["run"] > 0
+
+
+def test_resume_continues_to_the_new_total(tmp_path):
+    run = tmp_path / "run"
+    first = rc.tune(
+        "matmul", shape=TINY_SHAPES["matmul"], trials=3, per_round=3, work_dir=run, progress=False
+    )
+    assert first.trials == 3
+    with pytest.raises(rc.UserError, match="already holds a run"):
+        rc.tune("matmul", shape=TINY_SHAPES["matmul"], trials=3, work_dir=run, progress=False)
+    second = rc.tune(
+        "matmul",
+        shape=TINY_SHAPES["matmul"],
+        trials=6,
+        per_round=3,
+        work_dir=run,
+        resume=True,
+        progress=False,
+    )
+    assert second.resumed_samples == 3 and second.trials == 6
+    rows = read_samples(run)
+    assert [r["session"] for r in rows] == [1, 1, 1, 2, 2, 2]
+    assert len(second.curve) == 6
+
+
+def test_failed_builds_are_recorded_and_the_run_goes_on(tmp_path):
+    settings = MeasureSettings(build_timeout_s=0.001)  # every build times out
+    result = rc.tune(
+        "matmul",
+        shape=TINY_SHAPES["matmul"],
+        trials=4,
+        per_round=2,
+        work_dir=tmp_path / "run",
+        settings=settings,
+        progress=False,
+    )
+    assert result.trials == 4 and result.failed_trials == 4
+    assert result.best_seconds is None and result.speedup is None
+    assert all(
+        r["latency_s"] is None and r["error"].startswith("build:")
+        for r in read_samples(tmp_path / "run")
+    )
+
+
+def test_user_workload_is_checked_against_the_untuned_program(tmp_path):
+    path = tmp_path / "kernels.py"
+    path.write_text(
+        "from tvm import te\n"
+        "def rowsum(n=64, m=64):\n"
+        "    a = te.placeholder((n, m), 'float32', name='a')\n"
+        "    k = te.reduce_axis((0, m), name='k')\n"
+        "    return [a, te.compute((n,), lambda i: te.sum(a[i, k], axis=k), name='s')]\n"
+    )
+    result = rc.tune(
+        f"{path}:rowsum", trials=2, per_round=2, work_dir=tmp_path / "run", progress=False
+    )
+    assert result.correct is True
+    assert result.checked_against == "the untuned program"
+
+
+def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path):
+    run = tmp_path / "run"
+    args = [
+        sys.executable,
+        "-m",
+        "reasoning_compiler",
+        "tune",
+        "matmul",
+        "--shape",
+        "m=128,n=128,k=128",
+        "--trials",
+        "40",
+        "--per-round",
+        "4",
+        "--work-dir",
+        str(run),
+        "--quiet",
+    ]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    samples = run / "samples.jsonl"
+    deadline = time.time() + 300
+    while time.time() < deadline and not (
+        samples.exists() and samples.read_text().count("\n") >= 4
+    ):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "interrupted; continue with --resume" in out
+    measured = len(read_samples(run))
+    assert 4 <= measured < 40
+    result = json.loads((run / "result.json").read_text())
+    assert result["interrupted"] is True and result["trials"] == measured
+    resumed = subprocess.run(
+        args[:7] + [str(measured + 2)] + args[8:] + ["--resume"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(read_samples(run)) == measured + 2
