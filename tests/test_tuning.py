@@ -126,23 +126,13 @@ def test_user_workload_is_checked_against_the_untuned_program(tmp_path):
 
 def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path):
     run = tmp_path / "run"
-    args = [
-        sys.executable,
-        "-m",
-        "reasoning_compiler",
-        "tune",
-        "matmul",
-        "--shape",
-        "m=128,n=128,k=128",
-        "--trials",
-        "40",
-        "--per-round",
-        "4",
-        "--work-dir",
-        str(run),
-        "--quiet",
-    ]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def cli(trials, *extra):
+        flags = f"--trials {trials} --per-round 4 --work-dir {run} --quiet"
+        return [sys.executable, "-m", "reasoning_compiler", "tune", "matmul",
+                "--shape", "m=128,n=128,k=128", *flags.split(), *extra]  # fmt: skip
+
+    proc = subprocess.Popen(cli(40), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     samples = run / "samples.jsonl"
     deadline = time.time() + 300
     while time.time() < deadline and not (
@@ -159,10 +149,26 @@ def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path):
     result = json.loads((run / "result.json").read_text())
     assert result["interrupted"] is True and result["trials"] == measured
     resumed = subprocess.run(
-        args[:7] + [str(measured + 2)] + args[8:] + ["--resume"],
+        cli(measured + 2, "--resume"),
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert resumed.returncode == 0, resumed.stderr
     assert len(read_samples(run)) == measured + 2
+
+
+def test_a_program_with_the_wrong_output_is_never_timed(tmp_path):
+    # The reference disagrees with the kernel, so even the untuned program fails the output
+    # check that every sample goes through before it is timed.
+    path = tmp_path / "kernels.py"
+    path.write_text(
+        "from tvm import te\n"
+        "def double(n=64):\n"
+        "    a = te.placeholder((n,), 'float32', name='a')\n"
+        "    return [a, te.compute((n,), lambda i: a[i] * 2.0, name='b')]\n"
+        "def double_reference(a, n):\n"
+        "    return a * 3.0\n"
+    )
+    with pytest.raises(rc.TuningError, match="wrong output: max relative error"):
+        rc.tune(f"{path}:double", trials=2, work_dir=tmp_path / "run", progress=False)

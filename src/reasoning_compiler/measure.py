@@ -5,6 +5,7 @@ Everything here is the TVM adaptation layer for measurement; search strategies n
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import platform
@@ -17,8 +18,10 @@ from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 from tvm.s_tir.meta_schedule.builder import LocalBuilder
 from tvm.s_tir.meta_schedule.builder.local_builder import default_export
 from tvm.s_tir.meta_schedule.runner import EvaluatorConfig, LocalRunner, RunnerInput
+from tvm.s_tir.meta_schedule.runner.utils import run_evaluator_common
 
 from .target import device_type
+from .workloads.base import random_inputs
 
 # Upstream MetaSchedule evaluator defaults; the latency of a sample is the mean of its run_secs.
 EVALUATOR = EvaluatorConfig(number=3, repeat=1, min_repeat_ms=100, enable_cpu_cache_flush=False)
@@ -67,10 +70,65 @@ def make_builder(settings: MeasureSettings) -> LocalBuilder:
     )
 
 
-def make_runner(settings: MeasureSettings, timeout_s: float | None = None) -> LocalRunner:
+@dataclass(frozen=True)
+class OutputCheck:
+    """Every sample runs once on fixed inputs and must reproduce ``expected`` before it is timed.
+
+    MetaSchedule can emit wrong programs (seen here: an attention schedule off by 15%); without
+    this check such a sample could be the "best". The runner worker regenerates the inputs from
+    ``seed`` and loads the expected output from ``expected_path``.
+    """
+
+    expected_path: str
+    seed: int = 1
+    tolerance: float = 1e-3
+
+
+def make_runner(
+    settings: MeasureSettings, check: OutputCheck | None = None, timeout_s: float | None = None
+) -> LocalRunner:
+    extra = {}
+    if check is not None:
+        extra = {
+            "f_alloc_argument": functools.partial(alloc_fixed_inputs, seed=check.seed),
+            "f_run_evaluator": functools.partial(
+                check_then_time, expected_path=check.expected_path, tolerance=check.tolerance
+            ),
+        }
     return LocalRunner(
-        timeout_sec=timeout_s or settings.run_timeout_s, evaluator_config=settings.evaluator()
+        timeout_sec=timeout_s or settings.run_timeout_s,
+        evaluator_config=settings.evaluator(),
+        **extra,
     )
+
+
+def alloc_fixed_inputs(device, args_info, alloc_repeat: int, *, seed: int) -> list[list]:
+    """Runner-worker side: the seeded inputs (as Kernel.random_inputs makes them), NaN output."""
+    shapes = [(tuple(int(d) for d in shape), dtype) for _, dtype, shape in args_info]
+    out_shape, out_dtype = shapes[-1]
+    arrays = random_inputs(shapes, seed)
+    return [
+        [tvm.runtime.tensor(x, device) for x in arrays]
+        + [tvm.runtime.tensor(np.full(out_shape, np.nan, dtype=out_dtype), device)]
+        for _ in range(alloc_repeat)
+    ]
+
+
+@functools.lru_cache(maxsize=2)
+def _expected(path: str) -> np.ndarray:
+    return np.load(path)
+
+
+def check_then_time(rt_mod, device, evaluator_config, repeated_args, *, expected_path, tolerance):
+    """Runner-worker side: run once and compare the output, then time as MetaSchedule does."""
+    expected = _expected(expected_path)
+    for args in repeated_args:
+        rt_mod[rt_mod.entry_name](*args)
+        device.sync()
+        error = max_relative_error(args[-1].numpy(), expected)
+        if not error <= tolerance:  # also catches NaN: an output the program never wrote
+            raise ValueError(f"wrong output: max relative error {error:.2e} > {tolerance:.0e}")
+    return run_evaluator_common(rt_mod, device, evaluator_config, repeated_args)
 
 
 def untuned_module(kernel_mod: tvm.IRModule, target: tvm.target.Target) -> tvm.IRModule:

@@ -6,6 +6,7 @@ Layout (everything a run measured is on disk as soon as its round ends):
   database_*.json          MetaSchedule's tuning database (traces and run times)
   cost_model.tar           the XGBoost cost model, so --resume does not start it cold
   best_program.py          the fastest program found (TVMScript) and its trace
+  expected_output.npy      the output every sample must reproduce on the seeded inputs
   result.json              the summary of the last session
   logs/                    MetaSchedule's own logs
 """
@@ -81,6 +82,7 @@ class RunDir:
         self.result_path = path / "result.json"
         self.cost_model_path = path / "cost_model.tar"
         self.best_program_path = path / "best_program.py"
+        self.expected_output_path = path / "expected_output.npy"
 
     @classmethod
     def prepare(cls, path: str | Path, config: dict, *, resume: bool, overwrite: bool) -> RunDir:

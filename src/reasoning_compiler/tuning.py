@@ -227,11 +227,20 @@ def tune(
     samples = SampleLog.open(run.samples_path)
     resumed_samples = len(samples)
 
-    # Baseline: the untuned program, timed by the same evaluator settings in this same run.
-    # Its own runner gets a long timeout; candidates slower than twice the baseline are worthless.
+    # Baseline: the untuned program, timed by the same evaluator settings in this same run, and
+    # the output every sample must reproduce. The baseline's runner gets a long timeout;
+    # candidates slower than twice the baseline are worthless.
     baseline_start = time.perf_counter()
-    untuned_runner = measure.make_runner(settings, timeout_s=600)
     untuned_mod = measure.untuned_module(kernel.mod, tvm_target)
+    check = measure.OutputCheck(str(run.expected_output_path), tolerance=RELATIVE_TOLERANCE)
+    inputs = kernel.random_inputs(check.seed)
+    if kernel.reference is not None:
+        expected, checked_against = kernel.reference(*inputs), "the NumPy reference"
+    else:
+        expected = measure.run_once(untuned_mod, tvm_target, inputs)
+        checked_against = "the untuned program"
+    np.save(run.expected_output_path, expected)
+    untuned_runner = measure.make_runner(settings, check, timeout_s=600)
     untuned_seconds, error = measure.measure_module(untuned_mod, tvm_target, untuned_runner)
     if untuned_seconds is None:
         raise TuningError(f"the untuned {kernel.describe()} could not be measured: {error}")
@@ -243,7 +252,9 @@ def tune(
     )
     if resume and run.cost_model_path.exists():
         try:
-            cost_model.load(str(run.cost_model_path))
+            with warnings.catch_warnings():  # xgboost's note about the file format
+                warnings.simplefilter("ignore")
+                cost_model.load(str(run.cost_model_path))
         except Exception as err:  # an unreadable model only costs warm-up time
             console.print(f"[yellow]cost model not restored ({err}); starting it fresh[/yellow]")
 
@@ -272,7 +283,7 @@ def tune(
                         num_trials_per_iter=per_round,
                         builder=_TimedBuilder(measure.make_builder(settings), clock, stop),
                         runner=_TimedRunner(
-                            measure.make_runner(settings, run_timeout), clock, stop
+                            measure.make_runner(settings, check, run_timeout), clock, stop
                         ),
                         database=ms.database.JSONDatabase(work_dir=str(run.path)),
                         cost_model=cost_model,
@@ -281,14 +292,19 @@ def tune(
                         seed=seed + session - 1,
                         num_tuning_cores=available_cores(),
                     )
-                except Exception:
+                except Exception as err:
                     if not stop.requested:
-                        raise
+                        raise TuningError(
+                            f"MetaSchedule failed on {kernel.describe()}: {_short_error(err)}; "
+                            f"samples measured so far are in {run.path}"
+                        ) from err
                     interrupted = True
     tune_time = time.perf_counter() - tune_start
 
     verify_start = time.perf_counter()
-    check = _verify_best(kernel, tvm_target, run, untuned_mod) if samples.best_seconds else {}
+    verified = {}
+    if samples.best_seconds:
+        verified = _verify_best(kernel, tvm_target, run, inputs, expected, checked_against)
     baseline_time += time.perf_counter() - verify_start
 
     best = samples.best_seconds
@@ -325,7 +341,7 @@ def tune(
             "strategy": search.parameters,
             "metaschedule_seed": seed + session - 1,
         },
-        **check,
+        **verified,
     )
     result.write_json(run.result_path)
     if json_path:
@@ -333,8 +349,8 @@ def tune(
     return result
 
 
-def _verify_best(kernel: Kernel, target, run: RunDir, untuned_mod) -> dict:
-    """Rebuild the best program from the database and check its output."""
+def _verify_best(kernel: Kernel, target, run: RunDir, inputs, expected, against: str) -> dict:
+    """Rebuild the best program from the database, save it, and check its output once more."""
     database = ms.database.JSONDatabase(work_dir=str(run.path))
     sch = database.query_schedule(kernel.mod, target, workload_name="main")
     if sch is None:
@@ -346,12 +362,7 @@ def _verify_best(kernel: Kernel, target, run: RunDir, untuned_mod) -> dict:
         + "\n"
     )
     if target.kind.name != "llvm":
-        return {}  # outputs are compared on the host CPU only
-    inputs = kernel.random_inputs(seed=1)
-    if kernel.reference is not None:
-        expected, against = kernel.reference(*inputs), "the NumPy reference"
-    else:
-        expected, against = measure.run_once(untuned_mod, target, inputs), "the untuned program"
+        return {"correct": True, "checked_against": against}  # checked by the runner only
     error = measure.max_relative_error(measure.run_once(sch.mod, target, inputs), expected)
     return {
         "correct": error <= RELATIVE_TOLERANCE,

@@ -43,13 +43,16 @@ def build(q_heads: int, kv_heads: int, seq_len: int, head_dim: int, causal: bool
     )
     j2 = te.reduce_axis((0, seq_len), name="j2")
     row_sum = te.compute(rows, lambda h, i: te.sum(probs[h, i, j2], axis=j2), name="row_sum")
+    # Normalize before PV so that the output block is the PV reduction itself: a trailing
+    # `pv / row_sum` block makes MetaSchedule's design-space generation fail (its
+    # reverse_compute_at needs every producer of the consumer under the PV loop).
+    softmax = te.compute(qk.shape, lambda h, i, j: probs[h, i, j] / row_sum[h, i], name="softmax")
     j3 = te.reduce_axis((0, seq_len), name="j3")
-    pv = te.compute(
+    out = te.compute(
         (*rows, head_dim),
-        lambda h, i, e: te.sum(probs[h, i, j3] * v[h // group, j3, e], axis=j3),
-        name="pv",
+        lambda h, i, e: te.sum(softmax[h, i, j3] * v[h // group, j3, e], axis=j3),
+        name="out",
     )
-    out = te.compute(pv.shape, lambda h, i, e: pv[h, i, e] / row_sum[h, i], name="out")
     return te.create_prim_func([q, k, v, out])
 
 

@@ -88,16 +88,17 @@ class Kernel:
         return [(tuple(int(d) for d in shape), dtype) for _, dtype, shape in infos]
 
     def random_inputs(self, seed: int = 0) -> list[np.ndarray]:
-        """Inputs in [-1, 1) for every parameter but the last (the output)."""
-        rng = np.random.default_rng(seed)
-        return [
-            rng.uniform(-1.0, 1.0, size=shape).astype(dtype)
-            for shape, dtype in self.arg_shapes()[:-1]
-        ]
+        return random_inputs(self.arg_shapes(), seed)
 
     def describe(self) -> str:
         shape = ", ".join(f"{k}={v}" for k, v in self.shape.items())
         return f"{self.name} [{self.preset}] ({shape})"
+
+
+def random_inputs(arg_shapes: list[tuple[tuple[int, ...], str]], seed: int) -> list[np.ndarray]:
+    """Inputs in [-1, 1) for every parameter but the last (the output), from ``seed``."""
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(-1.0, 1.0, size=shape).astype(dtype) for shape, dtype in arg_shapes[:-1]]
 
 
 def prim_func_from(result) -> tvm.tirx.PrimFunc:
