@@ -227,37 +227,9 @@ def tune(
     samples = SampleLog.open(run.samples_path)
     resumed_samples = len(samples)
 
-    # Baseline: the untuned program, timed by the same evaluator settings in this same run, and
-    # the output every sample must reproduce. The baseline's runner gets a long timeout;
-    # candidates slower than twice the baseline are worthless.
-    baseline_start = time.perf_counter()
-    untuned_mod = measure.untuned_module(kernel.mod, tvm_target)
-    check = measure.OutputCheck(str(run.expected_output_path), tolerance=RELATIVE_TOLERANCE)
-    inputs = kernel.random_inputs(check.seed)
-    if kernel.reference is not None:
-        expected, checked_against = kernel.reference(*inputs), "the NumPy reference"
-    else:
-        expected = measure.run_once(untuned_mod, tvm_target, inputs)
-        checked_against = "the untuned program"
-    np.save(run.expected_output_path, expected)
-    untuned_runner = measure.make_runner(settings, check, timeout_s=600)
-    untuned_seconds, error = measure.measure_module(untuned_mod, tvm_target, untuned_runner)
-    if untuned_seconds is None:
-        raise TuningError(f"the untuned {kernel.describe()} could not be measured: {error}")
-    baseline_time = time.perf_counter() - baseline_start
-    run_timeout = max(settings.run_timeout_s, 2 * baseline_time)
-
-    cost_model = ms.cost_model.XGBModel(
-        num_warmup_samples=COST_MODEL_WARMUP, num_tuning_cores=available_cores()
-    )
-    if resume and run.cost_model_path.exists():
-        try:
-            with warnings.catch_warnings():  # xgboost's note about the file format
-                warnings.simplefilter("ignore")
-                cost_model.load(str(run.cost_model_path))
-        except Exception as err:  # an unreadable model only costs warm-up time
-            console.print(f"[yellow]cost model not restored ({err}); starting it fresh[/yellow]")
-
+    baseline = _measure_baseline(kernel, tvm_target, run, settings)
+    untuned_seconds = baseline.untuned_seconds
+    cost_model = _cost_model(run, resume, console)
     clock, stop = _Clock(), _StopFlag()
     remaining = trials - resumed_samples
     interrupted = False
@@ -283,7 +255,9 @@ def tune(
                         num_trials_per_iter=per_round,
                         builder=_TimedBuilder(measure.make_builder(settings), clock, stop),
                         runner=_TimedRunner(
-                            measure.make_runner(settings, check, run_timeout), clock, stop
+                            measure.make_runner(settings, baseline.check, baseline.run_timeout),
+                            clock,
+                            stop,
                         ),
                         database=ms.database.JSONDatabase(work_dir=str(run.path)),
                         cost_model=cost_model,
@@ -304,8 +278,8 @@ def tune(
     verify_start = time.perf_counter()
     verified = {}
     if samples.best_seconds:
-        verified = _verify_best(kernel, tvm_target, run, inputs, expected, checked_against)
-    baseline_time += time.perf_counter() - verify_start
+        verified = _verify_best(kernel, tvm_target, run, baseline)
+    verify_time = time.perf_counter() - verify_start
 
     best = samples.best_seconds
     result = TuneResult(
@@ -327,7 +301,7 @@ def tune(
             "search": max(0.0, tune_time - clock.build - clock.run),
             "build": clock.build,
             "run": clock.run,
-            "baseline": baseline_time,
+            "baseline": baseline.seconds + verify_time,
         },
         target=describe(tvm_target),
         tvm_version=tvm.__version__,
@@ -335,7 +309,7 @@ def tune(
         interrupted=interrupted,
         resumed_samples=resumed_samples,
         settings={
-            "measure": settings.as_dict() | {"run_timeout_s": run_timeout},
+            "measure": settings.as_dict() | {"run_timeout_s": baseline.run_timeout},
             "cost_model": {"kind": "xgb", "num_warmup_samples": COST_MODEL_WARMUP},
             "per_round": per_round,
             "strategy": search.parameters,
@@ -349,7 +323,57 @@ def tune(
     return result
 
 
-def _verify_best(kernel: Kernel, target, run: RunDir, inputs, expected, against: str) -> dict:
+@dataclass
+class _Baseline:
+    """The untuned program's latency, and the output every sample must reproduce."""
+
+    untuned_seconds: float
+    seconds: float  # time spent measuring it
+    check: measure.OutputCheck
+    inputs: list[np.ndarray]
+    expected: np.ndarray
+    checked_against: str
+    run_timeout: float  # for candidates: slower than about twice the untuned one is worthless
+
+
+def _measure_baseline(kernel: Kernel, target, run: RunDir, settings) -> _Baseline:
+    """Time the untuned program with the tuning runner's own evaluator settings, in this run."""
+    start = time.perf_counter()
+    untuned_mod = measure.untuned_module(kernel.mod, target)
+    check = measure.OutputCheck(str(run.expected_output_path), tolerance=RELATIVE_TOLERANCE)
+    inputs = kernel.random_inputs(check.seed)
+    if kernel.reference is not None:
+        expected, against = kernel.reference(*inputs), "the NumPy reference"
+    else:
+        expected, against = measure.run_once(untuned_mod, target, inputs), "the untuned program"
+    np.save(run.expected_output_path, expected)
+    runner = measure.make_runner(settings, check, timeout_s=600)  # untuned code can be slow
+    try:
+        untuned_seconds, error = measure.measure_module(untuned_mod, target, runner)
+    finally:
+        runner.pool.shutdown()
+    if untuned_seconds is None:
+        raise TuningError(f"the untuned {kernel.describe()} could not be measured: {error}")
+    seconds = time.perf_counter() - start
+    run_timeout = max(settings.run_timeout_s, 2 * seconds)
+    return _Baseline(untuned_seconds, seconds, check, inputs, expected, against, run_timeout)
+
+
+def _cost_model(run: RunDir, resume: bool, console: Console):
+    model = ms.cost_model.XGBModel(
+        num_warmup_samples=COST_MODEL_WARMUP, num_tuning_cores=available_cores()
+    )
+    if resume and run.cost_model_path.exists():
+        try:
+            with warnings.catch_warnings():  # xgboost's note about the file format
+                warnings.simplefilter("ignore")
+                model.load(str(run.cost_model_path))
+        except Exception as err:  # an unreadable model only costs warm-up time
+            console.print(f"[yellow]cost model not restored ({err}); starting it fresh[/yellow]")
+    return model
+
+
+def _verify_best(kernel: Kernel, target, run: RunDir, baseline: _Baseline) -> dict:
     """Rebuild the best program from the database, save it, and check its output once more."""
     database = ms.database.JSONDatabase(work_dir=str(run.path))
     sch = database.query_schedule(kernel.mod, target, workload_name="main")
@@ -361,14 +385,12 @@ def _verify_best(kernel: Kernel, target, run: RunDir, inputs, expected, against:
         + "\n".join(f"# {line}" for line in str(sch.trace).splitlines())
         + "\n"
     )
+    verdict = {"checked_against": baseline.checked_against}
     if target.kind.name != "llvm":
-        return {"correct": True, "checked_against": against}  # checked by the runner only
-    error = measure.max_relative_error(measure.run_once(sch.mod, target, inputs), expected)
-    return {
-        "correct": error <= RELATIVE_TOLERANCE,
-        "max_rel_error": error,
-        "checked_against": against,
-    }
+        return verdict | {"correct": True}  # checked by the runner on the device only
+    output = measure.run_once(sch.mod, target, baseline.inputs)
+    error = measure.max_relative_error(output, baseline.expected)
+    return verdict | {"correct": error <= RELATIVE_TOLERANCE, "max_rel_error": error}
 
 
 @contextmanager
