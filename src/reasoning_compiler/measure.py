@@ -23,18 +23,19 @@ from tvm.s_tir.meta_schedule.runner.utils import run_evaluator_common
 from .target import device_type
 from .workloads.base import random_inputs
 
-# Upstream MetaSchedule evaluator defaults; the latency of a sample is the mean of its run_secs.
-EVALUATOR = EvaluatorConfig(number=3, repeat=1, min_repeat_ms=100, enable_cpu_cache_flush=False)
-
 
 @dataclass(frozen=True)
 class MeasureSettings:
-    """How samples are built and timed; stated in every result."""
+    """How samples are built and timed; stated in every result.
 
-    number: int = EVALUATOR.number
-    repeat: int = EVALUATOR.repeat
-    min_repeat_ms: int = EVALUATOR.min_repeat_ms
-    enable_cpu_cache_flush: bool = EVALUATOR.enable_cpu_cache_flush
+    The evaluator fields are MetaSchedule's upstream defaults; a sample's latency is the mean of
+    its ``run_secs``.
+    """
+
+    number: int = 3
+    repeat: int = 1
+    min_repeat_ms: int = 100
+    enable_cpu_cache_flush: bool = False
     build_timeout_s: float = 30.0
     run_timeout_s: float = 30.0
     builder_workers: int = 2
