@@ -61,6 +61,8 @@ def test_tuned_kernel_is_faster_and_correct(name, tmp_path):
     rows = read_samples(tmp_path / "run")
     assert [r["index"] for r in rows] == [1, 2, 3, 4]
     assert all(("latency_s" in r) and ("error" in r) and ("wall_s" in r) for r in rows)
+    walls = [r["wall_s"] for r in rows]
+    assert walls == sorted(walls) and walls[0] > 0  # each sample stamped when it finished
     assert (tmp_path / "run" / "best_program.py").exists()
     split = data["time_split"]
     assert split["build"] > 0 and split["run"] > 0

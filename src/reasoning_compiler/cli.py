@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
         "a PrimFunc or TE tensors (inputs, then output)",
     )
     tune.add_argument(
-        "--preset", help="shape preset: small (default; ~1-4 s per sample) or paper (real layer)"
+        "--preset",
+        help="shape preset: small (default; ~1-4 s per sample); paper (the real model layer) for "
+        "the paper's workloads; large for matmul",
     )
     tune.add_argument(
         "--shape",

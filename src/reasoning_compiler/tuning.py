@@ -14,7 +14,7 @@ import threading
 import time
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -52,8 +52,9 @@ class TuningError(RuntimeError):
 
 @dataclass
 class _Clock:
-    build: float = 0.0
-    run: float = 0.0
+    build: float = 0.0  # seconds spent building
+    run: float = 0.0  # seconds spent running
+    finished_at: dict[str, float] = field(default_factory=dict)  # artifact -> perf_counter()
 
 
 class _StopFlag:
@@ -78,7 +79,7 @@ class _TimedBuilder(PyBuilder):
 
 @derived_object
 class _TimedRunner(PyRunner):
-    """Runs samples one by one so that Ctrl-C takes effect after the current sample."""
+    """Runs samples one by one, noting when each finished; Ctrl-C takes effect between them."""
 
     def __init__(self, inner, clock: _Clock, stop: _StopFlag):
         super().__init__()
@@ -93,6 +94,7 @@ class _TimedRunner(PyRunner):
             start = time.perf_counter()
             futures.extend(self.inner.run([runner_input]))
             self.clock.run += time.perf_counter() - start
+            self.clock.finished_at[str(runner_input.artifact_path)] = time.perf_counter()
         return futures
 
 
@@ -108,15 +110,10 @@ def _short_error(message: str) -> str:
 class _SampleRecorder(PyMeasureCallback):
     """Logs every measured sample, saves the cost model, and ends the run on request."""
 
-    def __init__(self, samples: SampleLog, session: int, on_round, stop: _StopFlag, t0: float):
+    def __init__(self, samples: SampleLog, session: int, on_round, stop: _StopFlag, clock, t0):
         super().__init__()
-        self.samples, self.session, self.on_round, self.stop, self.t0 = (
-            samples,
-            session,
-            on_round,
-            stop,
-            t0,
-        )
+        self.samples, self.session, self.on_round = samples, session, on_round
+        self.stop, self.clock, self.t0 = stop, clock, t0
 
     def apply(self, task_scheduler, task_id, measure_candidates, builder_results, runner_results):
         for built, ran in zip(builder_results, runner_results, strict=True):
@@ -129,10 +126,12 @@ class _SampleRecorder(PyMeasureCallback):
                 error = "run: " + _short_error(ran.error_msg)
             else:
                 latency = float(np.mean([float(s) for s in ran.run_secs]))
+            # Seconds since this session started, when the sample finished (failed builds: now).
+            done = self.clock.finished_at.pop(str(built.artifact_path), time.perf_counter())
             self.samples.append(
                 latency_s=latency,
                 error=error,
-                wall_s=round(time.perf_counter() - self.t0, 3),
+                wall_s=round(done - self.t0, 3),
                 session=self.session,
             )
         self.on_round()
@@ -244,7 +243,7 @@ def tune(
                     cost_model.save(str(run.cost_model_path))
 
         if remaining > 0:
-            recorder = _SampleRecorder(samples, session, after_round, stop, wall_start)
+            recorder = _SampleRecorder(samples, session, after_round, stop, clock, wall_start)
             with _ctrl_c_stops(stop, console), _quiet_metaschedule():
                 try:
                     ms.tune_tir(
