@@ -31,24 +31,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return value
+def _int_at_least(minimum: int):
+    """An argparse type: an integer no smaller than ``minimum``."""
 
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            need = "positive" if minimum == 1 else f"at least {minimum}"
+            raise argparse.ArgumentTypeError(f"must be {need}, got {value}")
+        return value
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be zero or more, got {value}")
-    return value
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,18 +91,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tune.add_argument(
         "--trials",
-        type=_positive_int,
+        type=_int_at_least(1),
         default=64,
         help="samples to measure on hardware, failed ones included (default: 64; "
         "with --resume, the total including earlier sessions)",
     )
     tune.add_argument(
         "--per-round",
-        type=_positive_int,
+        type=_int_at_least(1),
         default=16,
         help="samples measured per search round; the cost model retrains after each (default: 16)",
     )
-    tune.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: 0)")
+    tune.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed (default: 0)")
     tune.add_argument(
         "--work-dir",
         help="where the database, per-sample log and result go "
