@@ -5,11 +5,11 @@
 >>> result.speedup, result.best_seconds
 """
 
-from .errors import UserError
+from .errors import TuningError, UserError
 from .measure import MeasureSettings
 from .result import TuneResult
 from .strategies import STRATEGIES
-from .tuning import TuningError, tune
+from .tuning import tune
 from .workloads import PAPER_WORKLOADS, WORKLOADS, Kernel, load_kernel
 
 __all__ = [

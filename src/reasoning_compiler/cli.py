@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import UserError
+from .errors import TuningError, UserError
 from .strategies import STRATEGIES
 from .workloads import WORKLOADS
 
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "workloads":
             _print_workloads(args.json, out)
             return 0
-        from .tuning import TuningError, tune  # imports TVM: keep `--help` fast
+        from .tuning import tune  # imports TVM: keep `--help` fast
 
         try:
             result = tune(

@@ -59,6 +59,38 @@ class TuneResult:
                 best = speedup
         return best
 
+    def __str__(self) -> str:
+        return "\n".join(f"{key:>16}  {value}" for key, value in self.summary_rows())
+
+    def plot(self, path: str | Path | None = None, ax=None):
+        """Best speedup so far against samples measured; saved to ``path`` if given.
+
+        Returns the matplotlib Axes (in a notebook, the figure shows by itself).
+        """
+        import matplotlib
+
+        if path is not None and ax is None:
+            matplotlib.use("Agg")  # writing a file needs no display
+        import matplotlib.pyplot as plt
+
+        own_figure = ax is None
+        if own_figure:
+            _, ax = plt.subplots(figsize=(5, 3.2))
+        if self.curve:
+            xs, ys = zip(*self.curve, strict=True)
+            ax.step(xs, ys, where="post", label=f"{self.strategy} (seed {self.seed})")
+        ax.set_xlabel("samples measured")
+        ax.set_ylabel("speedup over untuned")
+        ax.set_title(f"{self.workload} [{self.preset}]", fontsize=10)
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8)
+        if path is not None:
+            ax.figure.tight_layout()
+            ax.figure.savefig(path, dpi=110)
+            if own_figure:
+                plt.close(ax.figure)
+        return ax
+
     def summary_rows(self) -> list[tuple[str, str]]:
         def ms(seconds):
             return "n/a" if seconds is None else f"{seconds * 1e3:.3f} ms"

@@ -8,6 +8,7 @@ Layout (everything a run measured is on disk as soon as its round ends):
   best_program.py          the fastest program found (TVMScript) and its trace
   expected_output.npy      the output every sample must reproduce on the seeded inputs
   result.json              the summary of the last session
+  curve.png                best speedup so far against samples measured
   logs/                    MetaSchedule's own logs
 """
 

@@ -30,7 +30,7 @@ from tvm.s_tir.meta_schedule.runner import PyRunner
 from tvm.s_tir.meta_schedule.runner.local_runner import LocalRunnerFuture
 
 from . import measure
-from .errors import TuningStopped, UserError
+from .errors import TuningError, TuningStopped, UserError
 from .result import TuneResult
 from .rundir import RunDir, SampleLog
 from .strategies import get_strategy
@@ -43,18 +43,13 @@ COST_MODEL_WARMUP = 16
 RELATIVE_TOLERANCE = 1e-3  # fp32 outputs vs a float64 NumPy reference
 _INTERRUPTED = "interrupted by user before it ran"
 
-log = logging.getLogger(__name__)
-
-
-class TuningError(RuntimeError):
-    """The run could not produce a result (e.g. the untuned program does not run)."""
-
 
 @dataclass
 class _Clock:
     build: float = 0.0  # seconds spent building
     run: float = 0.0  # seconds spent running
     finished_at: dict[str, float] = field(default_factory=dict)  # artifact -> perf_counter()
+    last_build_end: float = 0.0  # when the latest batch of builds ended (failed builds' time)
 
 
 class _StopFlag:
@@ -74,7 +69,8 @@ class _TimedBuilder(PyBuilder):
         try:
             return self.inner.build(build_inputs)
         finally:
-            self.clock.build += time.perf_counter() - start
+            self.clock.last_build_end = time.perf_counter()
+            self.clock.build += self.clock.last_build_end - start
 
 
 @derived_object
@@ -126,8 +122,9 @@ class _SampleRecorder(PyMeasureCallback):
                 error = "run: " + _short_error(ran.error_msg)
             else:
                 latency = float(np.mean([float(s) for s in ran.run_secs]))
-            # Seconds since this session started, when the sample finished (failed builds: now).
-            done = self.clock.finished_at.pop(str(built.artifact_path), time.perf_counter())
+            # Seconds since this session started, when the sample finished: its run, or for a
+            # failed build the end of its batch of builds.
+            done = self.clock.finished_at.pop(str(built.artifact_path), self.clock.last_build_end)
             self.samples.append(
                 latency_s=latency,
                 error=error,
@@ -317,6 +314,10 @@ def tune(
         **verified,
     )
     result.write_json(run.result_path)
+    try:
+        result.plot(run.path / "curve.png")
+    except Exception as err:  # a missing plot never costs the measurements
+        console.print(f"[yellow]curve.png not written: {escape(str(err))}[/yellow]")
     if json_path:
         result.write_json(json_path)
     return result
