@@ -89,8 +89,9 @@ class _TimedRunner(PyRunner):
                 continue
             start = time.perf_counter()
             futures.extend(self.inner.run([runner_input]))
-            self.clock.run += time.perf_counter() - start
-            self.clock.finished_at[str(runner_input.artifact_path)] = time.perf_counter()
+            end = time.perf_counter()
+            self.clock.run += end - start
+            self.clock.finished_at[str(runner_input.artifact_path)] = end
         return futures
 
 
@@ -271,13 +272,11 @@ def tune(
                     interrupted = True
     tune_time = time.perf_counter() - tune_start
 
+    best = samples.best_seconds
     verify_start = time.perf_counter()
-    verified = {}
-    if samples.best_seconds:
-        verified = _verify_best(kernel, tvm_target, run, baseline)
+    verified = _verify_best(kernel, tvm_target, run, baseline) if best else {}
     verify_time = time.perf_counter() - verify_start
 
-    best = samples.best_seconds
     result = TuneResult(
         workload=kernel.name,
         preset=kernel.preset,
@@ -297,7 +296,7 @@ def tune(
             "search": max(0.0, tune_time - clock.build - clock.run),
             "build": clock.build,
             "run": clock.run,
-            "baseline": baseline.seconds + verify_time,
+            "baseline": baseline.measure_time + verify_time,
         },
         target=describe(tvm_target),
         tvm_version=tvm.__version__,
@@ -327,8 +326,8 @@ def tune(
 class _Baseline:
     """The untuned program's latency, and the output every sample must reproduce."""
 
-    untuned_seconds: float
-    seconds: float  # time spent measuring it
+    untuned_seconds: float  # the untuned program's latency
+    measure_time: float  # wall time spent computing the reference and measuring it
     check: measure.OutputCheck
     inputs: list[np.ndarray]
     expected: np.ndarray
@@ -354,9 +353,9 @@ def _measure_baseline(kernel: Kernel, target, run: RunDir, settings) -> _Baselin
         runner.pool.shutdown()
     if untuned_seconds is None:
         raise TuningError(f"the untuned {kernel.describe()} could not be measured: {error}")
-    seconds = time.perf_counter() - start
-    run_timeout = max(settings.run_timeout_s, 2 * seconds)
-    return _Baseline(untuned_seconds, seconds, check, inputs, expected, against, run_timeout)
+    measure_time = time.perf_counter() - start
+    run_timeout = max(settings.run_timeout_s, 2 * measure_time)
+    return _Baseline(untuned_seconds, measure_time, check, inputs, expected, against, run_timeout)
 
 
 def _cost_model(run: RunDir, resume: bool, console: Console):
