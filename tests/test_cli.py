@@ -28,6 +28,11 @@ def run_cli(*args):
         (["tune", "matmul", "--target", "{oops"], "JSON target dict"),
         (["tune", "nope.py:kernel"], "workload file nope.py does not exist"),
         (["tune", "matmul", "--bogus-flag"], "unrecognized arguments: --bogus-flag"),
+        (["tune", "matmul", "--mcts-c", "1"], "--mcts-c applies to --strategy mcts"),
+        (["tune", "matmul", "--strategy", "mcts", "--mcts-c", "-1"], "--mcts-c: must be"),
+        (["tune", "matmul", "--strategy", "mcts", "--mcts-c", "nan"], "--mcts-c: must be"),
+        (["tune", "matmul", "--strategy", "mcts", "--branching", "0"], "--branching: must be"),
+        (["tune", "matmul", "--strategy", "mcts", "--rollout-depth", "x"], "not an integer"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args, message, capsys):
@@ -83,5 +88,27 @@ def test_help_explains_the_tune_flags():
         "--resume",
         "--target",
         "--json",
+        "--mcts-c",
+        "--branching",
+        "--rollout-depth",
     ):
         assert flag in proc.stdout
+
+
+def test_strategy_options_are_checked_in_the_python_api_too():
+    import reasoning_compiler as rc
+    from reasoning_compiler.strategies import get_strategy
+
+    mcts = get_strategy("mcts")
+    assert mcts.resolve({"c": 0.5})["c"] == 0.5
+    assert mcts.resolve(None)["branching"] == 2
+    for options, message in [
+        ({"temperature": 1}, "has no option temperature"),
+        ({"branching": 1.5}, "--branching must be an integer"),
+        ({"c": -0.1}, "--mcts-c must be a number >= 0"),
+        ({"rollout_depth": True}, "--rollout-depth must be an integer"),
+    ]:
+        with pytest.raises(rc.UserError, match=message):
+            mcts.resolve(options)
+    with pytest.raises(rc.UserError, match="has no option c"):
+        get_strategy("evolutionary").resolve({"c": 1.0})

@@ -95,11 +95,13 @@ def test_resume_continues_to_the_new_total(tmp_path):
     assert len(second.curve) == 6
 
 
-def test_failed_builds_are_recorded_and_the_run_goes_on(tmp_path):
+@pytest.mark.parametrize("strategy", ["evolutionary", "mcts"])
+def test_failed_builds_are_recorded_and_the_run_goes_on(strategy, tmp_path):
     settings = MeasureSettings(build_timeout_s=0.001)  # every build times out
     result = rc.tune(
         "matmul",
         shape=TINY_SHAPES["matmul"],
+        strategy=strategy,
         trials=4,
         per_round=2,
         work_dir=tmp_path / "run",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 from rich.console import Console
@@ -18,6 +19,7 @@ EPILOG = """\
 examples:
   reasoning-compiler workloads
   reasoning-compiler tune matmul --trials 32
+  reasoning-compiler tune matmul --strategy mcts --trials 32 --rollout-depth 3
   reasoning-compiler tune llama3-8b-attention --preset paper --shape seq_len=1024 --trials 64
   reasoning-compiler tune my_kernels.py:softmax --shape n=4096 --trials 32
   reasoning-compiler tune matmul --work-dir runs/mm --resume --trials 128   # continue a run
@@ -42,6 +44,21 @@ def _int_at_least(minimum: int):
         if value < minimum:
             need = "positive" if minimum == 1 else f"at least {minimum}"
             raise argparse.ArgumentTypeError(f"must be {need}, got {value}")
+        return value
+
+    return parse
+
+
+def _float_at_least(minimum: float):
+    """An argparse type: a finite number no smaller than ``minimum``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value) or value < minimum:
+            raise argparse.ArgumentTypeError(f"must be a number >= {minimum:g}, got {text}")
         return value
 
     return parse
@@ -87,7 +104,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--strategy",
         default="evolutionary",
         choices=list(STRATEGIES),
-        help="search strategy (default: evolutionary, MetaSchedule's at upstream defaults)",
+        help="search strategy: "
+        + "; ".join(f"{s.name}: {s.description}" for s in STRATEGIES.values())
+        + " (default: evolutionary)",
+    )
+    mcts = tune.add_argument_group(
+        "tree search (--strategy mcts)",
+        "Each round grows the tree (select by UCT, expand, score a random rollout with the\n"
+        "cost model, backpropagate), then measures the unmeasured nodes the cost model rates\n"
+        "best; their measured speed is backpropagated into the tree too.",
+    )
+    mcts.add_argument(
+        "--mcts-c",
+        type=_float_at_least(0),
+        metavar="C",
+        help="UCT exploration constant (default: sqrt(2) = 1.414)",
+    )
+    mcts.add_argument(
+        "--branching",
+        type=_int_at_least(1),
+        metavar="B",
+        help="children per tree node (default: 2)",
+    )
+    mcts.add_argument(
+        "--rollout-depth",
+        type=_int_at_least(0),
+        metavar="D",
+        help="random transformations in each simulation before the cost model scores it "
+        "(default: 2; 0 scores the new node itself)",
     )
     tune.add_argument(
         "--trials",
@@ -158,6 +202,21 @@ def _print_workloads(as_json: bool, console: Console) -> None:
             console.print(f"  {escape(workload.notes)}")
 
 
+def _strategy_options(args) -> dict:
+    """The tree-search flags given, checked against the chosen strategy."""
+    given = {
+        "c": ("--mcts-c", args.mcts_c),
+        "branching": ("--branching", args.branching),
+        "rollout_depth": ("--rollout-depth", args.rollout_depth),
+    }
+    options = {key: value for key, (_, value) in given.items() if value is not None}
+    allowed = STRATEGIES[args.strategy].options
+    for key in options:
+        if key not in allowed:
+            raise UserError(f"{given[key][0]} applies to --strategy mcts, not {args.strategy}")
+    return options
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     out = Console()
@@ -177,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
                 preset=args.preset,
                 shape=args.shape,
                 strategy=args.strategy,
+                strategy_options=_strategy_options(args),
                 trials=args.trials,
                 per_round=args.per_round,
                 seed=args.seed,

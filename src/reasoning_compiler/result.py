@@ -33,6 +33,7 @@ class TuneResult:
     interrupted: bool = False
     resumed_samples: int = 0  # samples measured by earlier sessions of this work dir
     settings: dict = field(default_factory=dict)  # evaluator, cost model, strategy parameters
+    search_stats: dict | None = None  # tree search counters (mcts strategies)
 
     @property
     def seconds_per_sample(self) -> float | None:
@@ -110,6 +111,16 @@ class TuneResult:
                 f"{split['build']:.1f} + run {split['run']:.1f} + baseline {split['baseline']:.1f}",
             ),
         ]
+        stats = self.search_stats
+        if stats:
+            rows.append(
+                (
+                    "tree search",
+                    f"{stats['expansions']} nodes from {stats['proposals']} proposals "
+                    f"({stats['failed_expansions']} gave nothing new), "
+                    f"{stats['predictions']} cost-model scores",
+                )
+            )
         if self.correct is not None:
             verdict = "matches" if self.correct else "DOES NOT MATCH"
             rows.append(

@@ -24,7 +24,7 @@ import numpy as np
 from .errors import UserError
 
 # Keys of run.json that must agree when a run is resumed.
-RESUME_KEYS = ("workload", "preset", "shape", "strategy", "seed", "target")
+RESUME_KEYS = ("workload", "preset", "shape", "strategy", "strategy_options", "seed", "target")
 
 
 @dataclass

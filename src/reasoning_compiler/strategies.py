@@ -1,16 +1,17 @@
 """Search strategies, by name. Each builds a MetaSchedule ``SearchStrategy``.
 
-New strategies (MCTS, LLM-guided MCTS) register here and get the CLI, logs and results for free.
+A strategy registers here and gets the CLI, logs and results for free. ``parameters`` are its
+defaults, all recorded in ``result.json``; the user may override the ones named in ``options``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
-
-from tvm.s_tir import meta_schedule as ms
+from dataclasses import dataclass, field
 
 from .errors import UserError
+from .search.tree import SearchStats
 
 # Upstream MetaSchedule defaults, stated so that comparisons are honest.
 EVOLUTIONARY_DEFAULTS = {
@@ -24,16 +25,70 @@ EVOLUTIONARY_DEFAULTS = {
     "eps_greedy": 0.05,
 }
 
+# The paper's settings (section 4.1): c = sqrt(2), B = 2.
+MCTS_DEFAULTS = {
+    "c": math.sqrt(2),
+    "branching": 2,
+    "rollout_depth": 2,
+    "expansions_per_round": None,  # None: four MCTS iterations per sample of the round
+}
+
+
+def _check_mcts(params: dict) -> None:
+    def need(name: str, kind: type, minimum: float, flag: str) -> None:
+        value = params[name]
+        ok = isinstance(value, (int, float) if kind is float else int) and value >= minimum
+        if not ok or isinstance(value, bool):
+            kind_name = "a number" if kind is float else "an integer"
+            raise UserError(f"{flag} must be {kind_name} >= {minimum}, got {value!r}")
+
+    need("c", float, 0, "--mcts-c")
+    need("branching", int, 1, "--branching")
+    need("rollout_depth", int, 0, "--rollout-depth")
+    if params["expansions_per_round"] is not None:
+        need("expansions_per_round", int, 1, "expansions_per_round")
+
+
+def _evolutionary(params: dict, stats: SearchStats, cost_model):
+    from tvm.s_tir import meta_schedule as ms  # TVM loads on use: keeps `--help` fast
+
+    return ms.search_strategy.EvolutionarySearch(**params)
+
+
+def _mcts(params: dict, stats: SearchStats, cost_model):
+    from .search.metaschedule import MCTSSearch
+
+    return MCTSSearch(**params, stats=stats, cost_model=cost_model)
+
 
 @dataclass(frozen=True)
 class Strategy:
     name: str
     description: str
     parameters: dict
-    factory: Callable[..., ms.SearchStrategy]
+    factory: Callable[[dict, SearchStats, object], object]
+    options: tuple[str, ...] = field(default=())  # parameters a user may set
+    check: Callable[[dict], None] | None = None  # raises UserError on a bad value
 
-    def create(self) -> ms.SearchStrategy:
-        return self.factory(**self.parameters)
+    def resolve(self, overrides: dict | None) -> dict:
+        """The parameters for one run: defaults with the user's overrides, checked."""
+        overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+        unknown = sorted(set(overrides) - set(self.options))
+        if unknown:
+            allowed = ", ".join(self.options) or "none"
+            raise UserError(
+                f"strategy {self.name!r} has no option {', '.join(unknown)} "
+                f"(its options: {allowed})"
+            )
+        params = {**self.parameters, **overrides}
+        if self.check:
+            self.check(params)
+        return params
+
+    def create(self, params: dict, stats: SearchStats, cost_model=None):
+        """The MetaSchedule strategy; ``stats`` fills in as it runs. ``cost_model`` is the
+        Python object the run's tuner also gets (strategies that need more than its scores)."""
+        return self.factory(params, stats, cost_model)
 
 
 STRATEGIES: dict[str, Strategy] = {
@@ -41,7 +96,15 @@ STRATEGIES: dict[str, Strategy] = {
         name="evolutionary",
         description="MetaSchedule's evolutionary search at upstream defaults (the baseline)",
         parameters=EVOLUTIONARY_DEFAULTS,
-        factory=lambda **p: ms.search_strategy.EvolutionarySearch(**p),
+        factory=_evolutionary,
+    ),
+    "mcts": Strategy(
+        name="mcts",
+        description="Monte Carlo tree search with random proposals (the paper's MCTS, no LLM)",
+        parameters=MCTS_DEFAULTS,
+        factory=_mcts,
+        options=("c", "branching", "rollout_depth", "expansions_per_round"),
+        check=_check_mcts,
     ),
 }
 

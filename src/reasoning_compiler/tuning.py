@@ -33,6 +33,7 @@ from . import measure
 from .errors import TuningError, TuningStopped, UserError
 from .result import TuneResult
 from .rundir import RunDir, SampleLog
+from .search.tree import SearchStats
 from .strategies import get_strategy
 from .target import available_cores, describe, make_target
 from .workloads import Kernel, load_kernel
@@ -171,6 +172,7 @@ def tune(
     preset: str | None = None,
     shape: dict | str | None = None,
     strategy: str = "evolutionary",
+    strategy_options: dict | None = None,
     trials: int = 64,
     per_round: int = 16,
     seed: int = 0,
@@ -186,9 +188,10 @@ def tune(
     """Tune one kernel and return its measured result.
 
     ``workload`` is a built-in name (see ``reasoning_compiler.WORKLOADS``), ``"file.py:function"``,
-    or a ``Kernel``. ``trials`` is the total number of samples measured on hardware (on
-    ``resume``, samples of earlier sessions count toward it). Everything measured is written to
-    ``work_dir`` as it happens; see ``rundir.py`` for the layout.
+    or a ``Kernel``. ``strategy_options`` overrides a strategy's parameters (for ``mcts``: ``c``,
+    ``branching``, ``rollout_depth``, ``expansions_per_round``). ``trials`` is the total number
+    of samples measured on hardware (on ``resume``, samples of earlier sessions count toward it).
+    Everything measured is written to ``work_dir`` as it happens; see ``rundir.py`` for the layout.
     """
     wall_start = time.perf_counter()
     console = console or Console(stderr=True)
@@ -200,6 +203,8 @@ def tune(
         raise UserError(f"--seed must be a non-negative integer, got {seed!r}")
     kernel = workload if isinstance(workload, Kernel) else load_kernel(workload, preset, shape)
     search = get_strategy(strategy)
+    search_params = search.resolve(strategy_options)
+    search_stats = SearchStats()
     tvm_target = make_target(target)
     measure.register_tensor_intrinsics(tvm_target)
     settings = settings or measure.MeasureSettings(builder_workers=available_cores())
@@ -208,6 +213,7 @@ def tune(
         "preset": kernel.preset,
         "shape": kernel.shape,
         "strategy": search.name,
+        "strategy_options": search_params,
         "seed": seed,
         "target": describe(tvm_target),
         "trials": trials,
@@ -259,7 +265,7 @@ def tune(
                         database=ms.database.JSONDatabase(work_dir=str(run.path)),
                         cost_model=cost_model,
                         measure_callbacks=[*ms.MeasureCallback.create("default"), recorder],
-                        strategy=search.create(),
+                        strategy=search.create(search_params, search_stats, cost_model),
                         seed=seed + session - 1,
                         num_tuning_cores=available_cores(),
                     )
@@ -303,11 +309,12 @@ def tune(
         work_dir=str(run.path),
         interrupted=interrupted,
         resumed_samples=resumed_samples,
+        search_stats=search_stats.as_dict() if search_stats.iterations else None,
         settings={
             "measure": settings.as_dict() | {"run_timeout_s": baseline.run_timeout},
             "cost_model": {"kind": "xgb", "num_warmup_samples": COST_MODEL_WARMUP},
             "per_round": per_round,
-            "strategy": search.parameters,
+            "strategy": search_params,
             "metaschedule_seed": seed + session - 1,
         },
         **verified,

@@ -1,0 +1,216 @@
+"""MCTS as a MetaSchedule search strategy: the only file of ``search`` that knows TVM.
+
+``ScheduleSpace`` gives the plain-Python tree its programs: MetaSchedule schedules, sampled from
+the design space with decisions stripped, transformed by the mutator behind each transformation
+name (explicit seeds), validated by replay and the postprocessors, identified by structural hash
+and scored by the cost model. ``MCTSSearch`` is the ``SearchStrategy`` that ``tune_tir`` drives.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+import tvm_ffi
+from tvm.ir.utils import derived_object
+from tvm.s_tir import Schedule, Trace
+from tvm.s_tir.meta_schedule import _ffi_api
+from tvm.s_tir.meta_schedule.arg_info import ArgInfo
+from tvm.s_tir.meta_schedule.search_strategy import MeasureCandidate, PySearchStrategy
+
+from .proposers import TRANSFORMATIONS, Proposer
+from .tree import DEFAULT_C, MCTS, SearchStats
+
+_MAX_SEED = 2**31 - 1  # MutatorApply takes seeds in [1, 2^31 - 1]
+_FAILED_RUN = 1e9  # MetaSchedule records a failed run with a huge time
+
+
+class ScheduleSpace:
+    """Schedules of one workload, as the tree sees them (see ``tree.Space``)."""
+
+    def __init__(self, context, design_spaces: Sequence[Schedule], cost_model, untrained=None):
+        if cost_model is None:
+            raise ValueError("MCTS needs a cost model to score rollouts")
+        self.context, self.cost_model = context, cost_model
+        self.untrained = untrained or (lambda: False)
+        self.mod = context.mod
+        self.postprocs = list(context.space_generator.postprocs)
+        by_type = {type(m).__name__: (m, float(p)) for m, p in _mutator_probs(context).items()}
+        self.mutators = {}  # transformation name -> mutator
+        self.weights = {}  # transformation name -> the mutator's default probability
+        for name, mutator_type in TRANSFORMATIONS.items():
+            if mutator_type in by_type:
+                self.mutators[name], self.weights[name] = by_type[mutator_type]
+        # Decisions stripped: replaying a design space samples every decision afresh.
+        self.fresh_traces = [Trace(space.trace.insts, {}) for space in design_spaces]
+        self._next_space = 0
+
+    def sample(self, count: int, rng: random.Random) -> list[Schedule]:
+        programs: list[Schedule] = []
+        for _ in range(4 * count):  # some samples fail the postprocessors
+            if len(programs) == count:
+                break
+            trace = self.fresh_traces[self._next_space % len(self.fresh_traces)]
+            self._next_space += 1
+            sch = self.replay(trace, rng)
+            if sch is not None:
+                programs.append(sch)
+        return programs
+
+    def transform(self, program: Schedule, transformations, rng: random.Random):
+        current, applied = program, []
+        for name in transformations:
+            trace = _ffi_api.MutatorApply(self.mutators[name], current.trace, _seed(rng))
+            if trace is None:
+                continue  # nothing to mutate of this kind here
+            sch = self.replay(trace, rng)
+            if sch is not None:
+                current = sch
+                applied.append(name)
+        return (current, applied) if applied else None
+
+    def replay(self, trace: Trace, rng: random.Random) -> Schedule | None:
+        """The trace applied to a fresh schedule, then every postprocessor; None if any fails."""
+        sch = Schedule(self.mod, seed=_seed(rng), debug_mask=0, error_render_level="none")
+        try:
+            trace.apply_to_schedule(sch, remove_postproc=True)
+            sch.enter_postproc()
+            if not all(postproc.apply(sch) for postproc in self.postprocs):
+                return None
+        except Exception:  # an invalid schedule: TVMError, or a ScheduleError subclass
+            return None
+        return sch
+
+    def key(self, program: Schedule) -> int:
+        return tvm_ffi.structural_hash(program.mod)
+
+    def predict(self, programs: Sequence[Schedule], rng: random.Random) -> list[float]:
+        if self.untrained():
+            # An untrained XGBModel answers with NumPy's unseeded random numbers; ours are
+            # just as uninformed but follow the seed.
+            return [rng.random() for _ in programs]
+        candidates = [candidate(sch) for sch in programs]
+        return list(self.cost_model.predict(self.context, candidates))
+
+
+def candidate(sch: Schedule) -> MeasureCandidate:
+    return MeasureCandidate(sch, ArgInfo.from_entry_func(sch.mod, remove_preproc=True))
+
+
+def _mutator_probs(context) -> dict:
+    return dict(context.space_generator.mutator_probs or {})
+
+
+def _seed(rng: random.Random) -> int:
+    return rng.randint(1, _MAX_SEED)
+
+
+def _latency(result) -> tuple[float | None, str | None]:
+    """Mean run time of a RunnerResult or TuningRecord, or why there is none."""
+    if getattr(result, "error_msg", None):
+        return None, str(result.error_msg)
+    secs = [float(s) for s in (result.run_secs or [])]
+    if not secs or max(secs) >= _FAILED_RUN:
+        return None, "no run time"
+    return sum(secs) / len(secs), None
+
+
+@derived_object
+class MCTSSearch(PySearchStrategy):
+    """Monte Carlo tree search (paper section 3.2) as a MetaSchedule search strategy.
+
+    Each round runs ``expansions_per_round`` MCTS iterations (default: four per sample asked
+    for), then returns the unmeasured nodes with the best predicted score. Measured latencies
+    are backpropagated into the tree. ``proposer`` expands nodes (default: random, weighted by
+    the mutator probabilities); ``stats`` is filled in as the search runs. Pass the Python
+    ``XGBModel`` as ``cost_model`` for a fully seeded search: MetaSchedule hands strategies an
+    FFI handle that hides whether the model is trained yet, and an untrained one scores randomly.
+    """
+
+    def __init__(
+        self,
+        c: float = DEFAULT_C,
+        branching: int = 2,
+        rollout_depth: int = 2,
+        expansions_per_round: int | None = None,
+        history_depth: int = 2,
+        proposer: Proposer | None = None,
+        stats: SearchStats | None = None,
+        cost_model=None,
+    ):
+        super().__init__()
+        self.options = {
+            "c": c,
+            "branching": branching,
+            "rollout_depth": rollout_depth,
+            "expansions_per_round": expansions_per_round,
+            "history_depth": history_depth,
+            "proposer": proposer,
+        }
+        # tune_tir runs a clone: the stats object is shared so the caller sees it filled in.
+        self.stats = stats if stats is not None else SearchStats()
+        self.cost_model = cost_model
+        self.context = None
+        self.search: MCTS | None = None
+        self.pending: list = []
+        self.trials_left = 0
+        self.per_round = 0
+
+    def _initialize_with_tune_context(self, context) -> None:
+        self.context = context
+
+    def pre_tuning(self, max_trials, num_trials_per_iter, design_spaces, database, cost_model):
+        untrained = None
+        if getattr(self.cost_model, "booster", False) is not False:  # an XGBModel
+            untrained = lambda: self.cost_model.booster is None  # noqa: E731
+        space = ScheduleSpace(self.context, design_spaces, cost_model, untrained)
+        self.search = MCTS(
+            space,
+            space.weights,
+            seed=int(self.context.rand_state),
+            stats=self.stats,
+            **self.options,
+        )
+        self.trials_left, self.per_round = int(max_trials), int(num_trials_per_iter)
+        if database is not None:
+            self._continue_from(database, space)
+
+    def _continue_from(self, database, space: ScheduleSpace) -> None:
+        """On resume: nothing measured is measured again, and the best become root children."""
+        if not database.has_workload(self.context.mod):
+            return
+        workload = database.commit_workload(self.context.mod)
+        rng = random.Random(0)
+        for record in database.get_all_tuning_records():
+            if not record.workload.same_as(workload):
+                continue
+            sch = space.replay(record.trace, rng)
+            if sch is not None:
+                self.search.tree.keys.add(space.key(sch))
+        for record in database.get_top_k(workload, self.per_round):
+            sch = space.replay(record.trace, rng)
+            latency, _ = _latency(record)
+            if sch is not None and latency is not None:
+                self.search.tree.keys.discard(space.key(sch))
+                self.search.add_measured(sch, latency)
+
+    def generate_measure_candidates(self):
+        count = min(self.per_round, self.trials_left)
+        if count <= 0:
+            return None
+        self.pending = self.search.next_batch(count)
+        if not self.pending:
+            return None  # nothing new left to measure anywhere
+        return [candidate(node.program) for node in self.pending]
+
+    def notify_runner_results(self, measure_candidates, results) -> None:
+        outcomes = [_latency(result) for result in results]
+        self.search.record(self.pending, [lat for lat, _ in outcomes], [err for _, err in outcomes])
+        self.trials_left -= len(results)
+        self.pending = []
+
+    def post_tuning(self) -> None:
+        self.search = None  # drop the schedules
+
+    def clone(self):
+        return MCTSSearch(**self.options, stats=self.stats, cost_model=self.cost_model)

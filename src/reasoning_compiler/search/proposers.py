@@ -1,0 +1,62 @@
+"""Proposers: given a tree node and its ancestors, propose a sequence of transformations.
+
+The vocabulary is the paper's (TileSize, Parallel, ComputeLocation, Unroll, and ThreadBinding on
+GPUs); ``metaschedule.py`` maps each name to the MetaSchedule mutator that performs it. The random
+proposer here is the MCTS baseline; the LLM proposer implements the same ``propose``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .tree import Node
+
+# Transformation name -> MetaSchedule mutator type name.
+TRANSFORMATIONS = {
+    "TileSize": "MutateTileSize",
+    "Parallel": "MutateParallel",
+    "ComputeLocation": "MutateComputeLocation",
+    "Unroll": "MutateUnroll",
+    "ThreadBinding": "MutateThreadBinding",
+}
+
+
+@dataclass(frozen=True)
+class NodeContext:
+    """What a proposer may look at: the node to expand, its ancestors, and the valid moves."""
+
+    node: Node
+    lineage: Sequence[Node]  # the node first, then its parent, grandparent, ... (history depth)
+    transformations: Mapping[str, float]  # valid names -> the mutator's default probability
+
+
+class Proposer(Protocol):
+    name: str
+
+    def propose(self, context: NodeContext, rng: random.Random) -> list[str]:
+        """A transformation sequence to apply to ``context.node``, in order. Names outside
+        ``context.transformations`` are dropped by the caller."""
+        ...
+
+
+class RandomProposer:
+    """Draws ``length`` transformations, weighted by MetaSchedule's mutator probabilities."""
+
+    name = "random"
+
+    def __init__(self, length: int = 1):
+        if length < 1:
+            raise ValueError("length must be at least 1")
+        self.length = length
+
+    def propose(self, context: NodeContext, rng: random.Random) -> list[str]:
+        return random_sequence(context.transformations, self.length, rng)
+
+
+def random_sequence(weights: Mapping[str, float], length: int, rng: random.Random) -> list[str]:
+    names = sorted(weights)  # a fixed order, so a seed always gives the same draw
+    return rng.choices(names, weights=[weights[name] for name in names], k=length)

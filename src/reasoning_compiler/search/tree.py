@@ -1,0 +1,351 @@
+"""Monte Carlo tree search over transformation sequences, in plain Python (no TVM here).
+
+A node is a program variant: the transformations that produced it from its parent, its predicted
+score, its measured latency once measured, and the MCTS statistics (visits, summed reward).
+Programs are opaque to this module; a ``Space`` (``metaschedule.py`` has the real one) knows how
+to sample, transform, identify and score them.
+
+Rewards are normalized throughputs, higher is better: the cost model's score for predictions, and
+``best measured latency / latency`` for measurements (1.0 for the fastest program so far, 0 for a
+failed one). Both are on the scale of MetaSchedule's XGBoost targets, so they can be mixed. The
+paper's exploitation term ``1 / (kappa * N)`` is the mean of such rewards when kappa is a cost.
+
+One round (``next_batch``) runs MCTS iterations, select by UCT, expand with the proposer,
+simulate by a random rollout scored with the cost model, backpropagate, and then hands the best
+predicted unmeasured nodes out for measurement. ``record`` feeds the measured latencies back into
+the tree as one more backpropagated visit per node.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from .proposers import NodeContext, Proposer, RandomProposer, random_sequence
+
+DEFAULT_C = math.sqrt(2)
+MAX_SEQUENCE_LENGTH = 8  # longer proposals are cut; each step costs a replay
+APPLY_ATTEMPTS = 3  # seeds tried per proposal before the expansion counts as failed
+
+
+@dataclass(eq=False)
+class Node:
+    program: Any  # a MetaSchedule Schedule in practice; None for the root (the untuned program)
+    key: Hashable  # identity of the program (structural hash): duplicates are not added
+    parent: Node | None = None
+    transformations: tuple[str, ...] = ()  # applied to the parent to get this node
+    predicted: float | None = None  # the cost model's score for this very program
+    measured_latency: float | None = None  # seconds, once measured successfully
+    measure_error: str | None = None  # why its measurement failed, if it did
+    visits: int = 0
+    value: float = 0.0  # sum of the rewards backpropagated through this node
+    children: list[Node] = field(default_factory=list)
+    failed_expansions: int = 0
+    closed: bool = False  # gets no more children of its own (proposals kept failing)
+    exhausted: bool = False  # closed, and nothing below it can be expanded either
+    depth: int = 0
+    index: int = 0  # creation order, for stable tie-breaking and readable logs
+
+    @property
+    def measured(self) -> bool:
+        return self.measured_latency is not None or self.measure_error is not None
+
+    @property
+    def history(self) -> tuple[str, ...]:
+        """Every transformation from the root to this node, in order."""
+        steps: list[str] = []
+        node: Node | None = self
+        while node is not None:
+            steps[:0] = node.transformations
+            node = node.parent
+        return tuple(steps)
+
+    def lineage(self, depth: int) -> list[Node]:
+        """This node and up to ``depth`` ancestors (parent first), never the root."""
+        nodes, node = [self], self.parent
+        while node is not None and node.parent is not None and len(nodes) <= depth:
+            nodes.append(node)
+            node = node.parent
+        return nodes
+
+    @property
+    def mean_value(self) -> float:
+        return self.value / self.visits if self.visits else 0.0
+
+
+def uct(child: Node, parent_visits: int, c: float) -> float:
+    """Upper confidence bound: mean reward plus ``c * sqrt(ln N(parent) / N(child))``."""
+    if child.visits == 0:
+        return math.inf
+    return child.mean_value + c * math.sqrt(math.log(max(parent_visits, 1)) / child.visits)
+
+
+class Tree:
+    """Selection, growth and backpropagation. The root holds the initial samples as children
+    (one per sample, any number); every other node has at most ``branching`` children."""
+
+    def __init__(self, c: float = DEFAULT_C, branching: int = 2, max_failed_expansions: int = 3):
+        if c < 0 or branching < 1 or max_failed_expansions < 1:
+            raise ValueError("need c >= 0, branching >= 1, max_failed_expansions >= 1")
+        self.c, self.branching, self.max_failed_expansions = c, branching, max_failed_expansions
+        self.root = Node(program=None, key=None)
+        self.nodes: list[Node] = []  # every node but the root, in creation order
+        self.keys: set[Hashable] = set()  # programs in the tree or measured before
+
+    def add(self, parent: Node, program: Any, key: Hashable, transformations=()) -> Node:
+        node = Node(
+            program=program,
+            key=key,
+            parent=parent,
+            transformations=tuple(transformations),
+            depth=parent.depth + 1,
+            index=len(self.nodes) + 1,
+        )
+        parent.children.append(node)
+        self.nodes.append(node)
+        self.keys.add(key)
+        return node
+
+    def has_room(self, node: Node) -> bool:
+        return node is not self.root and not node.closed and len(node.children) < self.branching
+
+    def select(self) -> Node | None:
+        """Descend from the root by UCT to the first node with room for a child.
+
+        Returns None when no node anywhere can be expanded any more.
+        """
+        node = self.root
+        while not self.has_room(node):
+            open_children = [child for child in node.children if not child.exhausted]
+            if not open_children:
+                node.exhausted = True
+                if node is self.root:
+                    return None
+                node = self.root  # this branch is used up: start again from the top
+                continue
+            parent_visits = node.visits
+            # max() keeps the first of equal scores: ties go to the older child.
+            node = max(open_children, key=lambda child: uct(child, parent_visits, self.c))
+        return node
+
+    def expansion_failed(self, node: Node) -> None:
+        """A proposal for ``node`` gave no new program; after a few, it gets no more children."""
+        node.failed_expansions += 1
+        if node.failed_expansions >= self.max_failed_expansions:
+            node.closed = True
+
+    def backpropagate(self, node: Node, reward: float) -> None:
+        """Add one visit and ``reward`` to ``node`` and every ancestor, root included."""
+        current: Node | None = node
+        while current is not None:
+            current.visits += 1
+            current.value += reward
+            current = current.parent
+
+    def unmeasured(self) -> list[Node]:
+        return [node for node in self.nodes if not node.measured]
+
+
+class Space(Protocol):
+    """The programs being searched. ``metaschedule.ScheduleSpace`` is the real one."""
+
+    def sample(self, count: int, rng: random.Random) -> list[Any]:
+        """Fresh programs from the design space (the root's children)."""
+        ...
+
+    def transform(
+        self, program: Any, transformations: Sequence[str], rng: random.Random
+    ) -> tuple[Any, list[str]] | None:
+        """Apply the steps in order, skipping those that cannot apply; None if none applied.
+        Returns the new program and the steps that were applied."""
+        ...
+
+    def key(self, program: Any) -> Hashable: ...
+
+    def predict(self, programs: Sequence[Any], rng: random.Random) -> list[float]:
+        """Cost-model scores, higher is faster (``rng`` for a model with nothing learned yet)."""
+        ...
+
+
+@dataclass
+class SearchStats:
+    iterations: int = 0
+    expansions: int = 0  # new nodes made by the proposer
+    failed_expansions: int = 0  # proposals that gave no new program
+    duplicates: int = 0  # programs already in the tree or measured before
+    proposals: int = 0
+    fallbacks: int = 0  # proposals with no valid name, replaced by one random transformation
+    predictions: int = 0  # programs scored by the cost model
+    initial_samples: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class MCTS:
+    """The whole search: a tree, a proposer for expansion, and a space to apply proposals in."""
+
+    def __init__(
+        self,
+        space: Space,
+        transformations: Mapping[str, float],
+        *,
+        proposer: Proposer | None = None,
+        c: float = DEFAULT_C,
+        branching: int = 2,
+        rollout_depth: int = 2,
+        expansions_per_round: int | None = None,
+        history_depth: int = 2,
+        seed: int = 0,
+        stats: SearchStats | None = None,
+    ):
+        if not transformations:
+            raise ValueError("no transformations to search with")
+        if rollout_depth < 0:
+            raise ValueError("rollout_depth must be >= 0")
+        self.space = space
+        self.transformations = dict(transformations)
+        self.proposer = proposer or RandomProposer()
+        self.tree = Tree(c=c, branching=branching)
+        self.rollout_depth = rollout_depth
+        self.expansions_per_round = expansions_per_round
+        self.history_depth = history_depth
+        self.rng = random.Random(seed)
+        self.stats = stats if stats is not None else SearchStats()
+
+    # --- the four MCTS steps -------------------------------------------------------------
+
+    def iterate(self) -> Node | None:
+        """Select, expand, simulate, backpropagate. Returns the new node, or None."""
+        self.stats.iterations += 1
+        node = self.tree.select()
+        if node is None:
+            return None
+        child = self.expand(node)
+        if child is None:
+            self.stats.failed_expansions += 1
+            self.tree.expansion_failed(node)
+            return None
+        self.tree.backpropagate(child, self.simulate(child))
+        return child
+
+    def expand(self, node: Node) -> Node | None:
+        sequence = self.propose(node)
+        for _ in range(APPLY_ATTEMPTS):
+            transformed = self.space.transform(node.program, sequence, self.rng)
+            if transformed is None:
+                continue
+            program, applied = transformed
+            key = self.space.key(program)
+            if key in self.tree.keys:
+                self.stats.duplicates += 1
+                continue
+            self.stats.expansions += 1
+            return self.tree.add(node, program, key, applied)
+        return None
+
+    def propose(self, node: Node) -> list[str]:
+        context = NodeContext(
+            node=node,
+            lineage=node.lineage(self.history_depth),
+            transformations=self.transformations,
+        )
+        self.stats.proposals += 1
+        proposed = self.proposer.propose(context, self.rng)
+        valid = [name for name in proposed if name in self.transformations]
+        if not valid:
+            self.stats.fallbacks += 1
+            return random_sequence(self.transformations, 1, self.rng)
+        return valid[:MAX_SEQUENCE_LENGTH]
+
+    def simulate(self, node: Node) -> float:
+        """Score ``node`` and a short random rollout from it; the rollout's score is the reward."""
+        programs = [node.program]
+        if self.rollout_depth:
+            steps = random_sequence(self.transformations, self.rollout_depth, self.rng)
+            rolled = self.space.transform(node.program, steps, self.rng)
+            if rolled is not None:
+                programs.append(rolled[0])
+        scores = self._predict(programs)
+        node.predicted = scores[0]
+        return scores[-1]
+
+    # --- rounds ------------------------------------------------------------------------------
+
+    def next_batch(self, count: int) -> list[Node]:
+        """The ``count`` most promising unmeasured nodes, after a round of MCTS iterations.
+
+        The first round measures fresh samples from the design space (the cost model knows
+        nothing yet). Later rounds grow the tree by ``expansions_per_round`` nodes (default four
+        per requested sample), rescore every unmeasured node with the current cost model, and pick
+        the best. If the tree runs dry, fresh samples fill the batch.
+        """
+        if not self.tree.nodes:
+            self.add_samples(count)
+        else:
+            wanted = self.expansions_per_round or 4 * count
+            made, tries = 0, 0
+            while made < wanted and tries < 3 * wanted and not self.tree.root.exhausted:
+                tries += 1
+                made += self.iterate() is not None
+        candidates = self.tree.unmeasured()
+        if len(candidates) < count:
+            self.add_samples(count - len(candidates))
+            candidates = self.tree.unmeasured()
+        scores = self._predict([n.program for n in candidates])
+        for node, score in zip(candidates, scores, strict=True):
+            node.predicted = score
+        candidates.sort(key=lambda n: (-n.predicted, n.index))
+        return candidates[:count]
+
+    def add_samples(self, count: int) -> list[Node]:
+        """Fresh design-space samples as children of the root, scored and backpropagated."""
+        nodes = []
+        for program in self.space.sample(count, self.rng):
+            key = self.space.key(program)
+            if key in self.tree.keys:
+                self.stats.duplicates += 1
+                continue
+            nodes.append(self.tree.add(self.tree.root, program, key))
+        self.stats.initial_samples += len(nodes)
+        if nodes:
+            self.tree.root.exhausted = False  # new children: the tree can grow again
+        for node, score in zip(nodes, self._predict([n.program for n in nodes]), strict=True):
+            node.predicted = score
+            self.tree.backpropagate(node, score)
+        return nodes
+
+    def add_measured(self, program: Any, latency: float) -> Node | None:
+        """A program measured in an earlier session (on resume): a measured child of the root."""
+        key = self.space.key(program)
+        if key in self.tree.keys:
+            return None
+        node = self.tree.add(self.tree.root, program, key)
+        self.record([node], [latency], [None])
+        return node
+
+    def record(
+        self, nodes: Sequence[Node], latencies: Sequence[float | None], errors: Sequence[str | None]
+    ) -> None:
+        """Measurements come back: each node gets one more visit with its measured reward."""
+        for node, latency, error in zip(nodes, latencies, errors, strict=True):
+            node.measured_latency = latency
+            node.measure_error = None if latency is not None else (error or "failed")
+        best = self.best_latency
+        for node in nodes:
+            reward = best / node.measured_latency if node.measured_latency else 0.0
+            self.tree.backpropagate(node, reward)
+
+    @property
+    def best_latency(self) -> float | None:
+        latencies = [n.measured_latency for n in self.tree.nodes if n.measured_latency]
+        return min(latencies) if latencies else None
+
+    def _predict(self, programs: Sequence[Any]) -> list[float]:
+        if not programs:
+            return []
+        self.stats.predictions += len(programs)
+        return [float(score) for score in self.space.predict(programs, self.rng)]
