@@ -33,6 +33,12 @@ def run_cli(*args):
         (["tune", "matmul", "--strategy", "mcts", "--mcts-c", "nan"], "--mcts-c: must be"),
         (["tune", "matmul", "--strategy", "mcts", "--branching", "0"], "--branching: must be"),
         (["tune", "matmul", "--strategy", "mcts", "--rollout-depth", "x"], "not an integer"),
+        (["tune", "matmul", "--rpc-key", "board"], "--rpc-key and --rpc-workers need --rpc"),
+        (["tune", "matmul", "--rpc", "nohost", "--rpc-key", "b"], "--rpc must be HOST:PORT"),
+        (["tune", "matmul", "--rpc", "h:1", "--rpc-workers", "0"], "--rpc-workers: must be"),
+        (["rpc"], "`rpc tracker` or `rpc server`"),
+        (["rpc", "server", "--key", "k"], "the following arguments are required: --tracker"),
+        (["rpc", "server", "--tracker", "h", "--key", "k"], "--tracker must be HOST:PORT"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args, message, capsys):

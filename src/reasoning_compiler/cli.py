@@ -26,6 +26,16 @@ examples:
 """
 
 
+RPC_EPILOG = """\
+example (a tracker on machine A, servers on B and C, tuning on A):
+  A$ reasoning-compiler rpc tracker --port 9190
+  B$ reasoning-compiler rpc server --tracker A:9190 --key epyc
+  C$ reasoning-compiler rpc server --tracker A:9190 --key epyc
+  A$ reasoning-compiler tune matmul --rpc A:9190 --rpc-key epyc \\
+       --target '{"kind": "llvm", "mcpu": "znver4", "num-cores": 2}'
+"""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but bad flags give one line and exit code 2."""
 
@@ -168,6 +178,54 @@ def build_parser() -> argparse.ArgumentParser:
         'e.g. \'{"kind": "cuda", "arch": "sm_90"}\'',
     )
     tune.add_argument("--quiet", action="store_true", help="no progress bar")
+    remote = tune.add_argument_group(
+        "measuring on other machines (TVM RPC)",
+        "Builds run here; each sample is uploaded to a free server under --rpc-key, checked and\n"
+        "timed there. The host's CPU detection then does not apply: pass --target describing\n"
+        "the remote device (without it, the remote is assumed to be like this machine).",
+    )
+    remote.add_argument(
+        "--rpc", metavar="HOST:PORT", help="measure through the RPC tracker at HOST:PORT"
+    )
+    remote.add_argument(
+        "--rpc-key", metavar="KEY", help="the key the RPC servers registered with (needs --rpc)"
+    )
+    remote.add_argument(
+        "--rpc-workers",
+        type=_int_at_least(1),
+        metavar="N",
+        help="samples measured at once (default: one per server registered under the key)",
+    )
+    rpc = commands.add_parser(
+        "rpc",
+        help="start TVM's RPC tracker or a measurement server",
+        description="Start the pieces for measuring on other machines: one tracker, and a "
+        "server on every machine that should run samples. Then tune with --rpc and --rpc-key.",
+        epilog=RPC_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    services = rpc.add_subparsers(dest="service", metavar="{tracker,server}")
+    tracker = services.add_parser("tracker", help="run the RPC tracker (until Ctrl-C)")
+    tracker.add_argument("--host", default="0.0.0.0", help="address to bind (default: 0.0.0.0)")
+    tracker.add_argument(
+        "--port", type=_int_at_least(1), default=9190, help="port to listen on (default: 9190)"
+    )
+    server = services.add_parser(
+        "server", help="run a server that measures samples for the tracker (until Ctrl-C)"
+    )
+    server.add_argument(
+        "--tracker", required=True, metavar="HOST:PORT", help="the tracker to register with"
+    )
+    server.add_argument(
+        "--key", required=True, help="device key to register under, e.g. the board's name"
+    )
+    server.add_argument("--host", default="0.0.0.0", help="address to bind (default: 0.0.0.0)")
+    server.add_argument(
+        "--port",
+        type=_int_at_least(1),
+        default=9090,
+        help="first port to try; the next free one up to +100 is used (default: 9090)",
+    )
     return parser
 
 
@@ -202,6 +260,22 @@ def _print_workloads(as_json: bool, console: Console) -> None:
             console.print(f"  {escape(workload.notes)}")
 
 
+def _serve(args) -> int:
+    """`rpc tracker` / `rpc server`: run until Ctrl-C (exit 0)."""
+    from . import rpc  # imports TVM
+
+    if args.service is None:
+        raise UserError("say which: `rpc tracker` or `rpc server` (see rpc --help)")
+    try:
+        if args.service == "tracker":
+            rpc.serve_tracker(args.host, args.port)
+        else:
+            rpc.serve(args.tracker, args.key, args.host, args.port)
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+    return 0
+
+
 def _strategy_options(args) -> dict:
     """The tree-search flags given, checked against the chosen strategy."""
     given = {
@@ -228,6 +302,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "workloads":
             _print_workloads(args.json, out)
             return 0
+        if args.command == "rpc":
+            return _serve(args)
+        if (args.rpc_key or args.rpc_workers) and not args.rpc:
+            raise UserError("--rpc-key and --rpc-workers need --rpc HOST:PORT")
         from .tuning import tune  # imports TVM: keep `--help` fast
 
         try:
@@ -247,6 +325,9 @@ def main(argv: list[str] | None = None) -> int:
                 json_path=args.json,
                 progress=not args.quiet,
                 console=err,
+                rpc=args.rpc,
+                rpc_key=args.rpc_key,
+                rpc_workers=args.rpc_workers,
             )
         except TuningError as error:
             err.print(f"[red]error:[/red] {escape(str(error))}")

@@ -86,8 +86,18 @@ class OutputCheck:
 
 
 def make_runner(
-    settings: MeasureSettings, check: OutputCheck | None = None, timeout_s: float | None = None
-) -> LocalRunner:
+    settings: MeasureSettings,
+    check: OutputCheck | None = None,
+    timeout_s: float | None = None,
+    rpc=None,
+):
+    """A LocalRunner, or with ``rpc`` (``rpc.RPCSettings``) an RPCRunner through the tracker."""
+    if rpc is not None:
+        from . import rpc as remote
+
+        return remote.make_runner(
+            rpc, settings.evaluator(), timeout_s or settings.run_timeout_s, check
+        )
     extra = {}
     if check is not None:
         extra = {
@@ -136,6 +146,25 @@ def check_then_time(rt_mod, device, evaluator_config, repeated_args, *, expected
         if not error <= tolerance:  # also catches NaN: an output the program never wrote
             raise ValueError(f"wrong output: max relative error {error:.2e} > {tolerance:.0e}")
     return run_evaluator_common(rt_mod, device, evaluator_config, repeated_args)
+
+
+def rpc_alloc_fixed_inputs(session, device, args_info, alloc_repeat: int, *, seed: int):
+    """``alloc_fixed_inputs`` for RPCRunner (the inputs are copied to the remote device)."""
+    return alloc_fixed_inputs(device, args_info, alloc_repeat, seed=seed)
+
+
+def rpc_check_then_time(
+    session, rt_mod, device, evaluator_config, repeated_args, *, expected_path, tolerance
+):
+    """``check_then_time`` for RPCRunner: the output comes back here to be compared."""
+    return check_then_time(
+        rt_mod,
+        device,
+        evaluator_config,
+        repeated_args,
+        expected_path=expected_path,
+        tolerance=tolerance,
+    )
 
 
 def untuned_module(kernel_mod: tvm.IRModule, target: tvm.target.Target) -> tvm.IRModule:

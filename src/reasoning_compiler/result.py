@@ -123,12 +123,12 @@ class TuneResult:
             )
         if self.correct is not None:
             verdict = "matches" if self.correct else "DOES NOT MATCH"
-            rows.append(
-                (
-                    "output check",
-                    f"{verdict} {self.checked_against} (rel err {self.max_rel_error:.1e})",
-                )
+            detail = (
+                f"rel err {self.max_rel_error:.1e}"
+                if self.max_rel_error is not None
+                else "checked on the device, every sample"
             )
+            rows.append(("output check", f"{verdict} {self.checked_against} ({detail})"))
         if self.interrupted:
             rows.append(("status", "interrupted; continue with --resume"))
         rows.append(("work dir", self.work_dir))

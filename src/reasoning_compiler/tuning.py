@@ -26,10 +26,11 @@ from tvm.ir.utils import derived_object
 from tvm.s_tir import meta_schedule as ms
 from tvm.s_tir.meta_schedule.builder import PyBuilder
 from tvm.s_tir.meta_schedule.measure_callback import PyMeasureCallback
-from tvm.s_tir.meta_schedule.runner import PyRunner
+from tvm.s_tir.meta_schedule.runner import PyRunner, PyRunnerFuture
 from tvm.s_tir.meta_schedule.runner.local_runner import LocalRunnerFuture
 
 from . import measure
+from . import rpc as remote_measurement
 from .errors import TuningError, TuningStopped, UserError
 from .result import TuneResult
 from .rundir import RunDir, SampleLog
@@ -51,6 +52,7 @@ class _Clock:
     run: float = 0.0  # seconds spent running
     finished_at: dict[str, float] = field(default_factory=dict)  # artifact -> perf_counter()
     last_build_end: float = 0.0  # when the latest batch of builds ended (failed builds' time)
+    last_run_end: float = 0.0  # when the latest remote result came back
 
 
 class _StopFlag:
@@ -75,14 +77,47 @@ class _TimedBuilder(PyBuilder):
 
 
 @derived_object
-class _TimedRunner(PyRunner):
-    """Runs samples one by one, noting when each finished; Ctrl-C takes effect between them."""
+class _StampedFuture(PyRunnerFuture):
+    """A remote sample's future that notes when its result came back (samples run in parallel)."""
 
-    def __init__(self, inner, clock: _Clock, stop: _StopFlag):
+    def __init__(self, inner, artifact: str, clock: _Clock, started: float):
         super().__init__()
-        self.inner, self.clock, self.stop = inner, clock, stop
+        self.inner, self.artifact, self.clock, self.started = inner, artifact, clock, started
+
+    def done(self) -> bool:
+        return self.inner.done()
+
+    def result(self):
+        result = self.inner.result()
+        end = time.perf_counter()
+        if self.artifact not in self.clock.finished_at:
+            # Run time is wall time from submitting the batch to its last result.
+            self.clock.run += end - max(self.started, self.clock.last_run_end)
+            self.clock.last_run_end = end
+            self.clock.finished_at[self.artifact] = end
+        return result
+
+
+@derived_object
+class _TimedRunner(PyRunner):
+    """Runs samples one by one, noting when each finished; Ctrl-C takes effect between them.
+
+    With ``parallel`` (RPC: one sample per server at a time) the whole batch is submitted at once.
+    """
+
+    def __init__(self, inner, clock: _Clock, stop: _StopFlag, parallel: bool = False):
+        super().__init__()
+        self.inner, self.clock, self.stop, self.parallel = inner, clock, stop, parallel
 
     def run(self, runner_inputs):
+        if self.parallel:
+            start = time.perf_counter()
+            return [
+                _StampedFuture(future, str(runner_input.artifact_path), self.clock, start)
+                for runner_input, future in zip(
+                    runner_inputs, self.inner.run(runner_inputs), strict=True
+                )
+            ]
         futures = []
         for runner_input in runner_inputs:
             if self.stop.requested:
@@ -184,6 +219,9 @@ def tune(
     progress: bool = True,
     settings: measure.MeasureSettings | None = None,
     console: Console | None = None,
+    rpc: str | None = None,
+    rpc_key: str | None = None,
+    rpc_workers: int | None = None,
 ) -> TuneResult:
     """Tune one kernel and return its measured result.
 
@@ -192,6 +230,10 @@ def tune(
     ``branching``, ``rollout_depth``, ``expansions_per_round``). ``trials`` is the total number
     of samples measured on hardware (on ``resume``, samples of earlier sessions count toward it).
     Everything measured is written to ``work_dir`` as it happens; see ``rundir.py`` for the layout.
+
+    ``rpc="HOST:PORT"`` with ``rpc_key`` measures on the servers registered at that TVM RPC
+    tracker under the key (``rpc_workers`` at once; default one per server); builds stay here,
+    and ``target`` must then describe the remote device.
     """
     wall_start = time.perf_counter()
     console = console or Console(stderr=True)
@@ -205,6 +247,12 @@ def tune(
     search = get_strategy(strategy)
     search_params = search.resolve(strategy_options)
     search_stats = SearchStats()
+    remote = remote_measurement.connect(rpc, rpc_key, rpc_workers) if rpc else None
+    if remote is not None and target in (None, "host"):
+        console.print(
+            "[yellow]--rpc without --target: assuming the remote devices are like this "
+            "machine (its CPU and core count)[/yellow]"
+        )
     tvm_target = make_target(target)
     measure.register_tensor_intrinsics(tvm_target)
     settings = settings or measure.MeasureSettings(builder_workers=available_cores())
@@ -230,7 +278,7 @@ def tune(
     samples = SampleLog.open(run.samples_path)
     resumed_samples = len(samples)
 
-    baseline = _measure_baseline(kernel, tvm_target, run, settings)
+    baseline = _measure_baseline(kernel, tvm_target, run, settings, remote)
     untuned_seconds = baseline.untuned_seconds
     cost_model = _cost_model(run, resume, console)
     clock, stop = _Clock(), _StopFlag()
@@ -258,9 +306,12 @@ def tune(
                         num_trials_per_iter=per_round,
                         builder=_TimedBuilder(measure.make_builder(settings), clock, stop),
                         runner=_TimedRunner(
-                            measure.make_runner(settings, baseline.check, baseline.run_timeout),
+                            measure.make_runner(
+                                settings, baseline.check, baseline.run_timeout, rpc=remote
+                            ),
                             clock,
                             stop,
+                            parallel=remote is not None,
                         ),
                         database=ms.database.JSONDatabase(work_dir=str(run.path)),
                         cost_model=cost_model,
@@ -280,7 +331,7 @@ def tune(
 
     best = samples.best_seconds
     verify_start = time.perf_counter()
-    verified = _verify_best(kernel, tvm_target, run, baseline) if best else {}
+    verified = _verify_best(kernel, tvm_target, run, baseline, remote) if best else {}
     verify_time = time.perf_counter() - verify_start
 
     result = TuneResult(
@@ -316,6 +367,7 @@ def tune(
             "per_round": per_round,
             "strategy": search_params,
             "metaschedule_seed": seed + session - 1,
+            "rpc": remote.as_dict() if remote else None,
         },
         **verified,
     )
@@ -342,7 +394,7 @@ class _Baseline:
     run_timeout: float  # for candidates: slower than about twice the untuned one is worthless
 
 
-def _measure_baseline(kernel: Kernel, target, run: RunDir, settings) -> _Baseline:
+def _measure_baseline(kernel: Kernel, target, run: RunDir, settings, remote=None) -> _Baseline:
     """Time the untuned program with the tuning runner's own evaluator settings, in this run."""
     start = time.perf_counter()
     untuned_mod = measure.untuned_module(kernel.mod, target)
@@ -353,7 +405,8 @@ def _measure_baseline(kernel: Kernel, target, run: RunDir, settings) -> _Baselin
     else:
         expected, against = measure.run_once(untuned_mod, target, inputs), "the untuned program"
     np.save(run.expected_output_path, expected)
-    runner = measure.make_runner(settings, check, timeout_s=600)  # untuned code can be slow
+    # Untuned code can be slow: give it ten minutes.
+    runner = measure.make_runner(settings, check, timeout_s=600, rpc=remote)
     try:
         untuned_seconds, error = measure.measure_module(untuned_mod, target, runner)
     finally:
@@ -379,7 +432,7 @@ def _cost_model(run: RunDir, resume: bool, console: Console):
     return model
 
 
-def _verify_best(kernel: Kernel, target, run: RunDir, baseline: _Baseline) -> dict:
+def _verify_best(kernel: Kernel, target, run: RunDir, baseline: _Baseline, remote=None) -> dict:
     """Rebuild the best program from the database, save it, and check its output once more."""
     database = ms.database.JSONDatabase(work_dir=str(run.path))
     sch = database.query_schedule(kernel.mod, target, workload_name="main")
@@ -392,7 +445,7 @@ def _verify_best(kernel: Kernel, target, run: RunDir, baseline: _Baseline) -> di
         + "\n"
     )
     verdict = {"checked_against": baseline.checked_against}
-    if target.kind.name != "llvm":
+    if target.kind.name != "llvm" or remote is not None:
         return verdict | {"correct": True}  # checked by the runner on the device only
     output = measure.run_once(sch.mod, target, baseline.inputs)
     error = measure.max_relative_error(output, baseline.expected)
