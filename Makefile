@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench bench-rpc clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,10 @@ lint format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_benchmarks.py
+	$(BIN)/python benchmarks/run_benchmarks.py --strategies evolutionary,mcts
+
+bench-rpc: $(STAMP)
+	$(BIN)/python benchmarks/rpc_throughput.py --servers 1,2
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
