@@ -6,7 +6,7 @@ import random
 import pytest
 
 from reasoning_compiler.search import MCTS, NodeContext, RandomProposer, SearchStats, Tree, uct
-from reasoning_compiler.search.tree import MAX_SEQUENCE_LENGTH, Node
+from reasoning_compiler.search.tree import EXPANSIONS_PER_SAMPLE, MAX_SEQUENCE_LENGTH, Node
 
 WEIGHTS = {"TileSize": 0.9, "ComputeLocation": 0.05, "Unroll": 0.03, "Parallel": 0.02}
 POSITION = {"TileSize": 0, "ComputeLocation": 1, "Unroll": 2, "Parallel": 3}
@@ -123,7 +123,7 @@ def test_first_round_measures_fresh_samples_then_the_tree_grows():
     assert stats.initial_samples == 4 and stats.expansions == 0
     search.record(first, [latency_of(n.program) for n in first], [None] * 4)
     second = search.next_batch(4)
-    assert stats.expansions == 16  # four iterations per sample asked for
+    assert stats.expansions == 4 * EXPANSIONS_PER_SAMPLE
     assert all(not n.measured for n in second)
     assert not {n.key for n in second} & {n.key for n in first}
     # The batch is the best predicted of the unmeasured nodes.

@@ -30,7 +30,7 @@ MCTS_DEFAULTS = {
     "c": math.sqrt(2),
     "branching": 2,
     "rollout_depth": 2,
-    "expansions_per_round": None,  # None: four MCTS iterations per sample of the round
+    "expansions_per_round": None,  # None: 16 MCTS iterations per sample of the round
 }
 
 

@@ -119,7 +119,7 @@ def _latency(result) -> tuple[float | None, str | None]:
 class MCTSSearch(PySearchStrategy):
     """Monte Carlo tree search (paper section 3.2) as a MetaSchedule search strategy.
 
-    Each round runs ``expansions_per_round`` MCTS iterations (default: four per sample asked
+    Each round runs ``expansions_per_round`` MCTS iterations (default: 16 per sample asked
     for), then returns the unmeasured nodes with the best predicted score. Measured latencies
     are backpropagated into the tree. ``proposer`` expands nodes (default: random, weighted by
     the mutator probabilities); ``stats`` is filled in as the search runs. Pass the Python
