@@ -10,44 +10,19 @@ Usage: python benchmarks/rpc_throughput.py [--servers 1,2] [--workload matmul] [
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(*args) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "reasoning_compiler", "rpc", *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # killing the group stops TVM's worker process too
-    )
-
-
-def stop(procs) -> None:
-    for proc in procs:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+from reasoning_compiler import rpc
 
 
 def measure(servers: int, args, out: Path) -> dict:
-    from reasoning_compiler import rpc
-
-    port = free_port()
-    procs = [start("tracker", "--host", "127.0.0.1", "--port", str(port))]
+    port = rpc.free_port()
+    procs = [rpc.spawn("tracker", "--host", "127.0.0.1", "--port", str(port))]
     try:
         deadline = time.time() + 60
         while True:  # the tracker accepts connections once it is up
@@ -60,7 +35,7 @@ def measure(servers: int, args, out: Path) -> dict:
                 time.sleep(0.2)
         for _ in range(servers):
             procs.append(
-                start(
+                rpc.spawn(
                     "server",
                     "--tracker",
                     f"127.0.0.1:{port}",
@@ -69,7 +44,7 @@ def measure(servers: int, args, out: Path) -> dict:
                     "--host",
                     "127.0.0.1",
                     "--port",
-                    str(free_port()),
+                    str(rpc.free_port()),
                 )  # fmt: skip
             )
         deadline = time.time() + 60
@@ -90,7 +65,8 @@ def measure(servers: int, args, out: Path) -> dict:
         subprocess.run(cmd, check=True)
         result = json.loads(json_path.read_text())
     finally:
-        stop(procs)
+        for proc in procs:
+            rpc.kill(proc)
     split = result["time_split"]
     tuning_s = result["wall_seconds"] - split["baseline"]
     return {

@@ -1,10 +1,6 @@
 """Measuring through TVM's RPC tracker: a tracker and two servers on 127.0.0.1, real tuning."""
 
-import contextlib
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,33 +16,14 @@ pytestmark = pytest.mark.tuning
 KEY = "test-cpu"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start(*args) -> subprocess.Popen:
-    # Own session: killing the group also kills the child process TVM runs the service in.
-    return subprocess.Popen(
-        [sys.executable, "-m", "reasoning_compiler", "rpc", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-
-
-def kill(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    return rpc.spawn(*args, stdout=subprocess.PIPE)
 
 
 @pytest.fixture
 def cluster():
     """A tracker and two servers under KEY; yields (tracker address, [server processes])."""
-    port = free_port()
+    port = rpc.free_port()
     tracker = start("tracker", "--host", "127.0.0.1", "--port", str(port))
     address = f"127.0.0.1:{port}"
     servers = []
@@ -63,7 +40,7 @@ def cluster():
                     "--host",
                     "127.0.0.1",
                     "--port",
-                    str(free_port()),
+                    str(rpc.free_port()),
                 )
             )
         deadline = time.monotonic() + 60
@@ -73,7 +50,7 @@ def cluster():
         yield address, servers
     finally:
         for proc in [*servers, tracker]:
-            kill(proc)
+            rpc.kill(proc)
 
 
 def test_tuning_through_two_servers(cluster, tmp_path):
@@ -117,7 +94,7 @@ def test_a_server_dying_mid_run_costs_only_its_samples(cluster, tmp_path):
         assert tuning.poll() is None, tuning.stdout.read()
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    kill(servers[1])
+    rpc.kill(servers[1])
     killed_after = len(samples.read_text().splitlines())
     output, _ = tuning.communicate(timeout=600)
     assert tuning.returncode == 0, output
@@ -132,7 +109,7 @@ def test_a_server_dying_mid_run_costs_only_its_samples(cluster, tmp_path):
 def test_unreachable_tracker_is_a_clear_error_before_tuning(tmp_path):
     start_time = time.monotonic()
     with pytest.raises(rc.UserError, match="cannot reach the RPC tracker"):
-        rc.tune("matmul", rpc=f"127.0.0.1:{free_port()}", rpc_key=KEY, work_dir=tmp_path / "r")
+        rc.tune("matmul", rpc=f"127.0.0.1:{rpc.free_port()}", rpc_key=KEY, work_dir=tmp_path / "r")
     assert time.monotonic() - start_time < 30
     assert not (tmp_path / "r").exists()
 

@@ -43,30 +43,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _int_at_least(minimum: int):
-    """An argparse type: an integer no smaller than ``minimum``."""
+def _at_least(minimum: float, kind: type = int):
+    """An argparse type: an integer (or, with ``kind=float``, a finite number) >= ``minimum``."""
 
-    def parse(text: str) -> int:
+    def parse(text: str):
         try:
-            value = int(text)
+            value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if value < minimum:
+            noun = "an integer" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
+        if kind is int and value < minimum:
             need = "positive" if minimum == 1 else f"at least {minimum}"
             raise argparse.ArgumentTypeError(f"must be {need}, got {value}")
-        return value
-
-    return parse
-
-
-def _float_at_least(minimum: float):
-    """An argparse type: a finite number no smaller than ``minimum``."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
         if not math.isfinite(value) or value < minimum:
             raise argparse.ArgumentTypeError(f"must be a number >= {minimum:g}, got {text}")
         return value
@@ -126,37 +114,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mcts.add_argument(
         "--mcts-c",
-        type=_float_at_least(0),
+        type=_at_least(0, float),
         metavar="C",
         help="UCT exploration constant (default: sqrt(2) = 1.414)",
     )
     mcts.add_argument(
         "--branching",
-        type=_int_at_least(1),
+        type=_at_least(1),
         metavar="B",
         help="children per tree node (default: 2)",
     )
     mcts.add_argument(
         "--rollout-depth",
-        type=_int_at_least(0),
+        type=_at_least(0),
         metavar="D",
         help="random transformations in each simulation before the cost model scores it "
         "(default: 2; 0 scores the new node itself)",
     )
     tune.add_argument(
         "--trials",
-        type=_int_at_least(1),
+        type=_at_least(1),
         default=64,
         help="samples to measure on hardware, failed ones included (default: 64; "
         "with --resume, the total including earlier sessions)",
     )
     tune.add_argument(
         "--per-round",
-        type=_int_at_least(1),
+        type=_at_least(1),
         default=16,
         help="samples measured per search round; the cost model retrains after each (default: 16)",
     )
-    tune.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed (default: 0)")
+    tune.add_argument("--seed", type=_at_least(0), default=0, help="random seed (default: 0)")
     tune.add_argument(
         "--work-dir",
         help="where the database, per-sample log and result go "
@@ -192,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     remote.add_argument(
         "--rpc-workers",
-        type=_int_at_least(1),
+        type=_at_least(1),
         metavar="N",
         help="samples measured at once (default: one per server registered under the key)",
     )
@@ -208,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     tracker = services.add_parser("tracker", help="run the RPC tracker (until Ctrl-C)")
     tracker.add_argument("--host", default="0.0.0.0", help="address to bind (default: 0.0.0.0)")
     tracker.add_argument(
-        "--port", type=_int_at_least(1), default=9190, help="port to listen on (default: 9190)"
+        "--port", type=_at_least(1), default=9190, help="port to listen on (default: 9190)"
     )
     server = services.add_parser(
         "server", help="run a server that measures samples for the tracker (until Ctrl-C)"
@@ -222,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--host", default="0.0.0.0", help="address to bind (default: 0.0.0.0)")
     server.add_argument(
         "--port",
-        type=_int_at_least(1),
+        type=_at_least(1),
         default=9090,
         help="first port to try; the next free one up to +100 is used (default: 9090)",
     )

@@ -17,7 +17,7 @@ import tvm
 from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 from tvm.s_tir.meta_schedule.builder import LocalBuilder
 from tvm.s_tir.meta_schedule.builder.local_builder import default_export
-from tvm.s_tir.meta_schedule.runner import EvaluatorConfig, LocalRunner, RunnerInput
+from tvm.s_tir.meta_schedule.runner import EvaluatorConfig, LocalRunner, RPCRunner, RunnerInput
 from tvm.s_tir.meta_schedule.runner.utils import run_evaluator_common
 
 from .target import device_type
@@ -91,26 +91,32 @@ def make_runner(
     timeout_s: float | None = None,
     rpc=None,
 ):
-    """A LocalRunner, or with ``rpc`` (``rpc.RPCSettings``) an RPCRunner through the tracker."""
-    if rpc is not None:
-        from . import rpc as remote
+    """A LocalRunner, or with ``rpc`` (``rpc.RPCSettings``) an RPCRunner through the tracker.
 
-        return remote.make_runner(
-            rpc, settings.evaluator(), timeout_s or settings.run_timeout_s, check
-        )
+    With ``check``, every sample's output is compared before it is timed (see OutputCheck).
+    """
+    timeout_s = timeout_s or settings.run_timeout_s
     extra = {}
     if check is not None:
+        alloc, evaluate = (
+            (rpc_alloc_fixed_inputs, rpc_check_then_time)
+            if rpc is not None
+            else (alloc_fixed_inputs, check_then_time)
+        )
         extra = {
-            "f_alloc_argument": functools.partial(alloc_fixed_inputs, seed=check.seed),
+            "f_alloc_argument": functools.partial(alloc, seed=check.seed),
             "f_run_evaluator": functools.partial(
-                check_then_time, expected_path=check.expected_path, tolerance=check.tolerance
+                evaluate, expected_path=check.expected_path, tolerance=check.tolerance
             ),
         }
-    return LocalRunner(
-        timeout_sec=timeout_s or settings.run_timeout_s,
-        evaluator_config=settings.evaluator(),
-        **extra,
-    )
+    if rpc is not None:
+        return RPCRunner(
+            rpc_config=rpc.config(timeout_s),
+            evaluator_config=settings.evaluator(),
+            max_workers=rpc.workers,
+            **extra,
+        )
+    return LocalRunner(timeout_sec=timeout_s, evaluator_config=settings.evaluator(), **extra)
 
 
 def alloc_fixed_inputs(device, args_info, alloc_repeat: int, *, seed: int) -> list[list]:

@@ -7,14 +7,17 @@ parallel. ``reasoning-compiler rpc tracker`` and ``rpc server`` start TVM's own 
 
 from __future__ import annotations
 
-import functools
+import contextlib
+import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass
 
 import tvm
-from tvm.s_tir.meta_schedule.runner import RPCConfig, RPCRunner
+from tvm.s_tir.meta_schedule.runner import RPCConfig
 
 from .errors import UserError
 
@@ -35,6 +38,16 @@ class RPCSettings:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def config(self, timeout_s: float) -> RPCConfig:
+        """MetaSchedule's RPC settings; ``timeout_s`` bounds each sample, session included."""
+        return RPCConfig(
+            tracker_host=self.host,
+            tracker_port=self.port,
+            tracker_key=self.key,
+            session_priority=1,
+            session_timeout_sec=max(1, int(timeout_s)),
+        )
 
 
 def parse_address(text: str, what: str = "--rpc") -> tuple[str, int]:
@@ -86,32 +99,6 @@ def connect(
             f"start one with `reasoning-compiler rpc server --tracker {host}:{port} --key {key}`"
         )
     return RPCSettings(host=host, port=port, key=key, workers=workers or count)
-
-
-def make_runner(rpc: RPCSettings, evaluator, timeout_s: float, check=None) -> RPCRunner:
-    """MetaSchedule's RPCRunner, with the per-sample output check when ``check`` is given."""
-    from . import measure  # the worker-side functions live beside their local twins
-
-    extra = {}
-    if check is not None:
-        extra = {
-            "f_alloc_argument": functools.partial(measure.rpc_alloc_fixed_inputs, seed=check.seed),
-            "f_run_evaluator": functools.partial(
-                measure.rpc_check_then_time,
-                expected_path=check.expected_path,
-                tolerance=check.tolerance,
-            ),
-        }
-    config = RPCConfig(
-        tracker_host=rpc.host,
-        tracker_port=rpc.port,
-        tracker_key=rpc.key,
-        session_priority=1,
-        session_timeout_sec=max(1, int(timeout_s)),
-    )
-    return RPCRunner(
-        rpc_config=config, evaluator_config=evaluator, max_workers=rpc.workers, **extra
-    )
 
 
 def serve_tracker(host: str, port: int) -> None:
@@ -169,3 +156,30 @@ def _wait(service) -> None:
     finally:
         signal.signal(signal.SIGTERM, previous)
         service.terminate()
+
+
+# Local clusters (tests, benchmarks): services in process groups of their own, so that killing
+# the group also stops the child process TVM runs each service in.
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def spawn(*args: str, stdout=subprocess.DEVNULL) -> subprocess.Popen:
+    """``reasoning-compiler rpc ARGS`` as a process of its own; stop it with ``kill``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "reasoning_compiler", "rpc", *args],
+        stdout=stdout,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def kill(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()

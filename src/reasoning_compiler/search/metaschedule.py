@@ -35,7 +35,8 @@ class ScheduleSpace:
         self.untrained = untrained or (lambda: False)
         self.mod = context.mod
         self.postprocs = list(context.space_generator.postprocs)
-        by_type = {type(m).__name__: (m, float(p)) for m, p in _mutator_probs(context).items()}
+        mutator_probs = dict(context.space_generator.mutator_probs or {})
+        by_type = {type(m).__name__: (m, float(p)) for m, p in mutator_probs.items()}
         self.mutators = {}  # transformation name -> mutator
         self.weights = {}  # transformation name -> the mutator's default probability
         for name, mutator_type in TRANSFORMATIONS.items():
@@ -95,10 +96,6 @@ class ScheduleSpace:
 
 def candidate(sch: Schedule) -> MeasureCandidate:
     return MeasureCandidate(sch, ArgInfo.from_entry_func(sch.mod, remove_preproc=True))
-
-
-def _mutator_probs(context) -> dict:
-    return dict(context.space_generator.mutator_probs or {})
 
 
 def _seed(rng: random.Random) -> int:
@@ -181,18 +178,17 @@ class MCTSSearch(PySearchStrategy):
             return
         workload = database.commit_workload(self.context.mod)
         rng = random.Random(0)
+        measured = []  # (latency or None, schedule), each record replayed once
         for record in database.get_all_tuning_records():
-            if not record.workload.same_as(workload):
-                continue
-            sch = space.replay(record.trace, rng)
-            if sch is not None:
-                self.search.tree.keys.add(space.key(sch))
-        for record in database.get_top_k(workload, self.per_round):
-            sch = space.replay(record.trace, rng)
-            latency, _ = _latency(record)
-            if sch is not None and latency is not None:
-                self.search.tree.keys.discard(space.key(sch))
-                self.search.add_measured(sch, latency)
+            if record.workload.same_as(workload):
+                sch = space.replay(record.trace, rng)
+                if sch is not None:
+                    measured.append((_latency(record)[0], sch))
+        fastest = sorted((m for m in measured if m[0] is not None), key=lambda m: m[0])
+        for latency, sch in fastest[: self.per_round]:
+            self.search.add_measured(sch, latency)
+        for _, sch in measured:
+            self.search.tree.keys.add(space.key(sch))
 
     def generate_measure_candidates(self):
         count = min(self.per_round, self.trials_left)
