@@ -12,14 +12,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from .errors import TuningError, UserError
-from .strategies import STRATEGIES
+from .strategies import DEFAULT_STRATEGY, STRATEGIES
 from .workloads import WORKLOADS
 
 EPILOG = """\
 examples:
   reasoning-compiler workloads
-  reasoning-compiler tune matmul --trials 32
+  reasoning-compiler tune matmul --trials 32          # llm-mcts with the embedded model
   reasoning-compiler tune matmul --strategy mcts --trials 32 --rollout-depth 3
+  OPENAI_API_KEY=... reasoning-compiler tune matmul --llm openai --llm-model gpt-4o-mini
+  reasoning-compiler tune matmul --llm openai --llm-base-url http://localhost:11434/v1 \
+      --llm-model qwen2.5-coder:7b                    # Ollama, vLLM, llama.cpp server
+  reasoning-compiler tune matmul --llm replay:runs/old --work-dir runs/again  # no model
   reasoning-compiler tune llama3-8b-attention --preset paper --shape seq_len=1024 --trials 64
   reasoning-compiler tune my_kernels.py:softmax --shape n=4096 --trials 32
   reasoning-compiler tune matmul --work-dir runs/mm --resume --trials 128   # continue a run
@@ -100,14 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tune.add_argument(
         "--strategy",
-        default="evolutionary",
+        default=DEFAULT_STRATEGY,
         choices=list(STRATEGIES),
         help="search strategy: "
         + "; ".join(f"{s.name}: {s.description}" for s in STRATEGIES.values())
-        + " (default: evolutionary)",
+        + f" (default: {DEFAULT_STRATEGY})",
     )
     mcts = tune.add_argument_group(
-        "tree search (--strategy mcts)",
+        "tree search (--strategy llm-mcts or mcts)",
         "Each round grows the tree (select by UCT, expand, score a random rollout with the\n"
         "cost model, backpropagate), then measures the unmeasured nodes the cost model rates\n"
         "best; their measured speed is backpropagated into the tree too.",
@@ -130,6 +134,58 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="D",
         help="random transformations in each simulation before the cost model scores it "
         "(default: 2; 0 scores the new node itself)",
+    )
+    llm = tune.add_argument_group(
+        "LLM proposals (--strategy llm-mcts)",
+        "The LLM is shown the node to expand and its ancestors (decisions, loop nests, scores)\n"
+        "and proposes transformations; it answers one expansion per sample measured, random\n"
+        "proposals the rest. Every exchange goes to llm_transcript.jsonl in the work dir.\n"
+        "A failing or garbled LLM never stops a run: that proposal becomes a random one.",
+    )
+    llm.add_argument(
+        "--llm",
+        metavar="BACKEND",
+        help="local (default: SmolLM2-135M in this process, offline), openai (any OpenAI-"
+        "compatible endpoint; key from OPENAI_API_KEY), or replay:DIR (the answers recorded in "
+        "the run in DIR, no model needed)",
+    )
+    llm.add_argument(
+        "--llm-model",
+        metavar="NAME",
+        help="a model name for openai (default: gpt-4o-mini), or a GGUF file for local",
+    )
+    llm.add_argument(
+        "--llm-base-url", metavar="URL", help="OpenAI-compatible endpoint, e.g. http://host:8000/v1"
+    )
+    llm.add_argument(
+        "--llm-budget",
+        type=_at_least(0),
+        metavar="N",
+        help="LLM calls in all; random proposals after that (default: no limit)",
+    )
+    llm.add_argument(
+        "--history-depth",
+        type=_at_least(0),
+        metavar="D",
+        help="ancestors shown in each prompt (default: 2, parent and grandparent)",
+    )
+    llm.add_argument(
+        "--llm-timeout",
+        type=_at_least(0.1, float),
+        metavar="S",
+        help="seconds per openai request before it counts as failed (default: 60)",
+    )
+    llm.add_argument(
+        "--llm-retries",
+        type=_at_least(0),
+        metavar="N",
+        help="retries with backoff for openai requests (default: 2)",
+    )
+    llm.add_argument(
+        "--llm-temperature",
+        type=_at_least(0, float),
+        metavar="T",
+        help="sampling temperature (default: 0.7); each call's seed follows --seed",
     )
     tune.add_argument(
         "--trials",
@@ -270,13 +326,39 @@ def _strategy_options(args) -> dict:
         "c": ("--mcts-c", args.mcts_c),
         "branching": ("--branching", args.branching),
         "rollout_depth": ("--rollout-depth", args.rollout_depth),
+        "history_depth": ("--history-depth", args.history_depth),
+        "llm_budget": ("--llm-budget", args.llm_budget),
     }
     options = {key: value for key, (_, value) in given.items() if value is not None}
     allowed = STRATEGIES[args.strategy].options
     for key in options:
         if key not in allowed:
-            raise UserError(f"{given[key][0]} applies to --strategy mcts, not {args.strategy}")
+            users = " or ".join(s.name for s in STRATEGIES.values() if key in s.options)
+            raise UserError(f"{given[key][0]} applies to --strategy {users}, not {args.strategy}")
     return options
+
+
+_LLM_FLAGS = {
+    "model": "--llm-model",
+    "base_url": "--llm-base-url",
+    "timeout_s": "--llm-timeout",
+    "retries": "--llm-retries",
+    "temperature": "--llm-temperature",
+}
+
+
+def _llm_settings(args):
+    """LLMSettings from the --llm flags, or None when none was given."""
+    from .llm import LLMSettings
+
+    given = {key: getattr(args, flag[2:].replace("-", "_")) for key, flag in _LLM_FLAGS.items()}
+    given = {key: value for key, value in given.items() if value is not None}
+    if args.llm is None and not given:
+        return None
+    if not STRATEGIES[args.strategy].uses_llm:
+        flag = "--llm" if args.llm else _LLM_FLAGS[next(iter(given))]
+        raise UserError(f"{flag} applies to --strategy llm-mcts, not {args.strategy}")
+    return LLMSettings(backend=args.llm or "local", **given)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -303,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
                 shape=args.shape,
                 strategy=args.strategy,
                 strategy_options=_strategy_options(args),
+                llm=_llm_settings(args),
                 trials=args.trials,
                 per_round=args.per_round,
                 seed=args.seed,

@@ -23,7 +23,7 @@ class TuneResult:
     flops: int
     curve: list[list[float]]  # [sample_index, best_speedup_so_far]
     wall_seconds: float
-    time_split: dict[str, float]  # search / build / run / baseline (untuned + verification)
+    time_split: dict[str, float]  # search / llm / build / run / baseline (untuned + verification)
     target: dict
     tvm_version: str
     work_dir: str
@@ -34,6 +34,7 @@ class TuneResult:
     resumed_samples: int = 0  # samples measured by earlier sessions of this work dir
     settings: dict = field(default_factory=dict)  # evaluator, cost model, strategy parameters
     search_stats: dict | None = None  # tree search counters (mcts strategies)
+    llm: dict | None = None  # LLM accounting (llm-mcts): calls, valid proposals, tokens, seconds
 
     @property
     def seconds_per_sample(self) -> float | None:
@@ -107,8 +108,10 @@ class TuneResult:
             ("samples", f"{self.trials} ({self.failed_trials} failed)"),
             (
                 "wall time",
-                f"{self.wall_seconds:.1f} s = search {split['search']:.1f} + build "
-                f"{split['build']:.1f} + run {split['run']:.1f} + baseline {split['baseline']:.1f}",
+                f"{self.wall_seconds:.1f} s = search {split['search']:.1f}"
+                + (f" + LLM {split['llm']:.1f}" if split.get("llm") else "")
+                + f" + build {split['build']:.1f} + run {split['run']:.1f}"
+                f" + baseline {split['baseline']:.1f}",
             ),
         ]
         stats = self.search_stats
@@ -119,6 +122,18 @@ class TuneResult:
                     f"{stats['expansions']} nodes from {stats['proposals']} proposals "
                     f"({stats['failed_expansions']} gave nothing new), "
                     f"{stats['predictions']} cost-model scores",
+                )
+            )
+        if self.llm:
+            llm = self.llm
+            answered = llm["calls"] - llm["cache_hits"]
+            per_call = f", {llm['seconds'] / answered:.1f} s/call" if answered else ""
+            rows.append(
+                (
+                    "LLM",
+                    f"{llm['backend']} {llm['model']}: {llm['calls']} calls, "
+                    f"{llm['valid_proposals']} valid, {llm['fallbacks']} fell back to random"
+                    f"{per_call}" + (f"; stopped: {llm['disabled']}" if llm["disabled"] else ""),
                 )
             )
         if self.correct is not None:

@@ -33,6 +33,14 @@ MCTS_DEFAULTS = {
     "expansions_per_round": None,  # None: 16 MCTS iterations per sample of the round
 }
 
+# LLM-guided MCTS (paper section 3.1): the same tree, with the LLM proposing expansions.
+LLM_MCTS_DEFAULTS = {
+    **MCTS_DEFAULTS,
+    "history_depth": 2,  # ancestors in a prompt: parent and grandparent, as in the paper
+    "llm_budget": None,  # LLM calls in all (None: no limit but the pacing below)
+    "llm_every": 16,  # the LLM answers one expansion in this many: one per sample measured
+}
+
 
 def _check_mcts(params: dict) -> None:
     def need(name: str, kind: type, minimum: float, flag: str) -> None:
@@ -47,18 +55,24 @@ def _check_mcts(params: dict) -> None:
     need("rollout_depth", int, 0, "--rollout-depth")
     if params["expansions_per_round"] is not None:
         need("expansions_per_round", int, 1, "expansions_per_round")
+    if "history_depth" in params:
+        need("history_depth", int, 0, "--history-depth")
+        need("llm_every", int, 1, "llm_every")
+        if params["llm_budget"] is not None:
+            need("llm_budget", int, 0, "--llm-budget")
 
 
-def _evolutionary(params: dict, stats: SearchStats, cost_model):
+def _evolutionary(params: dict, stats: SearchStats, cost_model, proposer):
     from tvm.s_tir import meta_schedule as ms  # TVM loads on use: keeps `--help` fast
 
     return ms.search_strategy.EvolutionarySearch(**params)
 
 
-def _mcts(params: dict, stats: SearchStats, cost_model):
+def _mcts(params: dict, stats: SearchStats, cost_model, proposer):
     from .search.metaschedule import MCTSSearch
 
-    return MCTSSearch(**params, stats=stats, cost_model=cost_model)
+    tree_params = {k: v for k, v in params.items() if not k.startswith("llm_")}
+    return MCTSSearch(**tree_params, proposer=proposer, stats=stats, cost_model=cost_model)
 
 
 @dataclass(frozen=True)
@@ -66,9 +80,10 @@ class Strategy:
     name: str
     description: str
     parameters: dict
-    factory: Callable[[dict, SearchStats, object], object]
+    factory: Callable[[dict, SearchStats, object, object], object]
     options: tuple[str, ...] = field(default=())  # parameters a user may set
     check: Callable[[dict], None] | None = None  # raises UserError on a bad value
+    uses_llm: bool = False  # create() needs an LLM proposer
 
     def resolve(self, overrides: dict | None) -> dict:
         """The parameters for one run: defaults with the user's overrides, checked."""
@@ -85,10 +100,13 @@ class Strategy:
             self.check(params)
         return params
 
-    def create(self, params: dict, stats: SearchStats, cost_model=None):
+    def create(self, params: dict, stats: SearchStats, cost_model=None, proposer=None):
         """The MetaSchedule strategy; ``stats`` fills in as it runs. ``cost_model`` is the
-        Python object the run's tuner also gets (strategies that need more than its scores)."""
-        return self.factory(params, stats, cost_model)
+        Python object the run's tuner also gets (strategies that need more than its scores);
+        ``proposer`` expands tree nodes (the LLM proposer for ``llm-mcts``)."""
+        if self.uses_llm and proposer is None:
+            raise ValueError(f"strategy {self.name!r} needs an LLM proposer")
+        return self.factory(params, stats, cost_model, proposer)
 
 
 STRATEGIES: dict[str, Strategy] = {
@@ -106,7 +124,17 @@ STRATEGIES: dict[str, Strategy] = {
         options=("c", "branching", "rollout_depth", "expansions_per_round"),
         check=_check_mcts,
     ),
+    "llm-mcts": Strategy(
+        name="llm-mcts",
+        description="Monte Carlo tree search with LLM proposals (the paper's method; default)",
+        parameters=LLM_MCTS_DEFAULTS,
+        factory=_mcts,
+        options=(*LLM_MCTS_DEFAULTS,),
+        check=_check_mcts,
+        uses_llm=True,
+    ),
 }
+DEFAULT_STRATEGY = "llm-mcts"
 
 
 def get_strategy(name: str) -> Strategy:

@@ -70,3 +70,16 @@ def device_type(target: tvm.target.Target) -> str:
 def describe(target: tvm.target.Target) -> dict:
     """A JSON-friendly description of the target, for results and logs."""
     return json.loads(str(target)) if str(target).startswith("{") else {"target": str(target)}
+
+
+def summarize(target: tvm.target.Target) -> str:
+    """One line for an LLM prompt: CPU model, cores and vector width (or the target's kind)."""
+    attrs = target.attrs
+    if target.kind.name != "llvm":
+        return f"{target.kind.name} {attrs.get('arch', '')}".strip()
+    try:
+        bits = int(tvm.target.codegen.llvm_get_vector_width(target))
+        vector = f", {bits}-bit vectors ({bits // 32} float32 lanes)"
+    except Exception:  # an LLVM without this query: leave it out
+        vector = ""
+    return f"CPU {attrs.get('mcpu', 'generic')} (LLVM), {attrs.get('num-cores', '?')} cores{vector}"

@@ -32,11 +32,12 @@ from tvm.s_tir.meta_schedule.runner.local_runner import LocalRunnerFuture
 from . import measure
 from . import rpc as remote_measurement
 from .errors import TuningError, TuningStopped, UserError
+from .llm import LLMProposer, LLMSettings, Transcript, open_llm
 from .result import TuneResult
 from .rundir import RunDir, SampleLog
 from .search.tree import SearchStats
-from .strategies import get_strategy
-from .target import available_cores, describe, make_target
+from .strategies import DEFAULT_STRATEGY, get_strategy
+from .target import available_cores, describe, make_target, summarize
 from .workloads import Kernel, load_kernel
 
 # XGBModel scores randomly until it has this many measurements (upstream: 100, which would leave
@@ -206,8 +207,9 @@ def tune(
     *,
     preset: str | None = None,
     shape: dict | str | None = None,
-    strategy: str = "evolutionary",
+    strategy: str = DEFAULT_STRATEGY,
     strategy_options: dict | None = None,
+    llm: LLMSettings | str | None = None,
     trials: int = 64,
     per_round: int = 16,
     seed: int = 0,
@@ -226,10 +228,14 @@ def tune(
     """Tune one kernel and return its measured result.
 
     ``workload`` is a built-in name (see ``reasoning_compiler.WORKLOADS``), ``"file.py:function"``,
-    or a ``Kernel``. ``strategy_options`` overrides a strategy's parameters (for ``mcts``: ``c``,
-    ``branching``, ``rollout_depth``, ``expansions_per_round``). ``trials`` is the total number
-    of samples measured on hardware (on ``resume``, samples of earlier sessions count toward it).
-    Everything measured is written to ``work_dir`` as it happens; see ``rundir.py`` for the layout.
+    or a ``Kernel``. ``strategy`` is ``llm-mcts`` (default), ``mcts`` or ``evolutionary``.
+    ``strategy_options`` overrides a strategy's parameters (for the tree searches: ``c``,
+    ``branching``, ``rollout_depth``, ``expansions_per_round``; for ``llm-mcts`` also
+    ``history_depth``, ``llm_budget``, ``llm_every``). ``llm`` picks the model for ``llm-mcts``:
+    an ``LLMSettings``, or ``"local"`` (default), ``"openai"``, ``"replay:DIR"``.
+
+    ``trials`` is the total number of samples measured on hardware (on ``resume``, samples of
+    earlier sessions count toward it). Everything measured is written to ``work_dir`` as it happens; see ``rundir.py`` for the layout.
 
     ``rpc="HOST:PORT"`` with ``rpc_key`` measures on the servers registered at that TVM RPC
     tracker under the key (``rpc_workers`` at once; default one per server); builds stay here,
@@ -247,6 +253,11 @@ def tune(
     search = get_strategy(strategy)
     search_params = search.resolve(strategy_options)
     search_stats = SearchStats()
+    if not search.uses_llm and llm is not None:
+        raise UserError(f"--llm applies to --strategy llm-mcts, not {search.name}")
+    llm_settings = llm if isinstance(llm, LLMSettings) else LLMSettings(backend=llm or "local")
+    # Opened before anything is built or measured: a missing model fails at once.
+    llm_backend = open_llm(llm_settings) if search.uses_llm else None
     remote = remote_measurement.connect(rpc, rpc_key, rpc_workers) if rpc else None
     if remote is not None and target in (None, "host"):
         console.print(
@@ -262,6 +273,7 @@ def tune(
         "shape": kernel.shape,
         "strategy": search.name,
         "strategy_options": search_params,
+        "llm": llm_settings.as_dict() if llm_backend else None,
         "seed": seed,
         "target": describe(tvm_target),
         "trials": trials,
@@ -281,6 +293,18 @@ def tune(
     baseline = _measure_baseline(kernel, tvm_target, run, settings, remote)
     untuned_seconds = baseline.untuned_seconds
     cost_model = _cost_model(run, resume, console)
+    proposer = None
+    if llm_backend is not None:
+        proposer = LLMProposer(
+            llm_backend,
+            problem=f"Program: {kernel.describe()}\nTarget: {summarize(tvm_target)}",
+            transcript=Transcript(run.path),
+            every=search_params["llm_every"],
+            budget=search_params["llm_budget"],
+            temperature=llm_settings.temperature,
+            max_tokens=llm_settings.max_tokens,
+            warn=lambda message: console.print(f"[yellow]LLM: {escape(message)}[/yellow]"),
+        )
     clock, stop = _Clock(), _StopFlag()
     remaining = trials - resumed_samples
     interrupted = False
@@ -316,7 +340,9 @@ def tune(
                         database=ms.database.JSONDatabase(work_dir=str(run.path)),
                         cost_model=cost_model,
                         measure_callbacks=[*ms.MeasureCallback.create("default"), recorder],
-                        strategy=search.create(search_params, search_stats, cost_model),
+                        strategy=search.create(
+                            search_params, search_stats, cost_model, proposer
+                        ),
                         seed=seed + session - 1,
                         num_tuning_cores=available_cores(),
                     )
@@ -334,6 +360,7 @@ def tune(
     verified = _verify_best(kernel, tvm_target, run, baseline, remote) if best else {}
     verify_time = time.perf_counter() - verify_start
 
+    llm_seconds = proposer.stats.seconds if proposer else 0.0
     result = TuneResult(
         workload=kernel.name,
         preset=kernel.preset,
@@ -350,7 +377,8 @@ def tune(
         curve=samples.curve(untuned_seconds),
         wall_seconds=time.perf_counter() - wall_start,
         time_split={
-            "search": max(0.0, tune_time - clock.build - clock.run),
+            "search": max(0.0, tune_time - clock.build - clock.run - llm_seconds),
+            "llm": llm_seconds,
             "build": clock.build,
             "run": clock.run,
             "baseline": baseline.measure_time + verify_time,
@@ -361,6 +389,7 @@ def tune(
         interrupted=interrupted,
         resumed_samples=resumed_samples,
         search_stats=search_stats.as_dict() if search_stats.iterations else None,
+        llm=proposer.summary() if proposer else None,
         settings={
             "measure": settings.as_dict() | {"run_timeout_s": baseline.run_timeout},
             "cost_model": {"kind": "xgb", "num_warmup_samples": COST_MODEL_WARMUP},
@@ -368,6 +397,7 @@ def tune(
             "strategy": search_params,
             "metaschedule_seed": seed + session - 1,
             "rpc": remote.as_dict() if remote else None,
+            "llm": llm_settings.as_dict() if llm_backend else None,
         },
         **verified,
     )

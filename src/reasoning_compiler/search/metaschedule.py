@@ -9,6 +9,7 @@ and scored by the cost model. ``MCTSSearch`` is the ``SearchStrategy`` that ``tu
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 
 import tvm_ffi
@@ -18,7 +19,7 @@ from tvm.s_tir.meta_schedule import _ffi_api
 from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 from tvm.s_tir.meta_schedule.search_strategy import MeasureCandidate, PySearchStrategy
 
-from .proposers import TRANSFORMATIONS, Proposer
+from .proposers import TRANSFORMATIONS, ProgramDescription, Proposer
 from .tree import DEFAULT_C, MCTS, SearchStats
 
 _MAX_SEED = 2**31 - 1  # MutatorApply takes seeds in [1, 2^31 - 1]
@@ -85,6 +86,9 @@ class ScheduleSpace:
     def key(self, program: Schedule) -> int:
         return tvm_ffi.structural_hash(program.mod)
 
+    def describe(self, program: Schedule) -> ProgramDescription:
+        return ProgramDescription(decisions(program.trace), loop_nest(program.mod))
+
     def predict(self, programs: Sequence[Schedule], rng: random.Random) -> list[float]:
         if self.untrained():
             # An untrained XGBModel answers with NumPy's unseeded random numbers; ours are
@@ -92,6 +96,59 @@ class ScheduleSpace:
             return [rng.random() for _ in programs]
         candidates = [candidate(sch) for sch in programs]
         return list(self.cost_model.predict(self.context, candidates))
+
+
+def decisions(trace: Trace) -> dict[str, str]:
+    """The sampled decisions of a trace, labelled by block and loop, in trace order."""
+    names = {}  # random variable -> "block" or "block/loop index"
+    found: dict[str, str] = {}
+    for inst in trace.insts:
+        kind = inst.kind.name
+        if kind == "EnterPostproc":
+            break
+        decision = trace.decisions.get(inst)
+        if kind == "GetSBlock":
+            names[inst.outputs[0]] = str(inst.attrs[0])
+        elif kind == "GetLoops":
+            block = names.get(inst.inputs[0], "?")
+            names.update({loop: f"{block}/{i}" for i, loop in enumerate(inst.outputs)})
+        elif kind == "SamplePerfectTile" and decision is not None:
+            found[f"TileSize {names.get(inst.inputs[0], '?')}"] = "x".join(
+                str(int(v)) for v in decision
+            )
+        elif kind == "SampleComputeLocation" and decision is not None:
+            found[f"ComputeLocation {names.get(inst.inputs[0], '?')}"] = _location(int(decision))
+        elif kind == "SampleCategorical" and decision is not None:
+            found["Unroll max step"] = str(int(inst.attrs[0][int(decision)]))
+        elif kind == "Annotate" and str(inst.attrs[0]) == "meta_schedule.parallel":
+            found["Parallel max extent"] = str(int(inst.inputs[1]))
+    return found
+
+
+def _location(decision: int) -> str:
+    return {-1: "root", -2: "inlined"}.get(decision, f"loop {decision}")
+
+
+_LOOP = re.compile(r"for (.+?) in (?:T\.)?(\w+)\((.*?)(?:, annotations=(\{.*\}))?\):$")
+_BLOCK = re.compile(r'with T\.sblock\("([^"]+)"\)')
+
+
+def loop_nest(mod) -> list[str]:
+    """The loops and blocks of a scheduled program, one line each, indented by nesting:
+    ``h_1, i_1 grid(2, 2)``, ``fused parallel(256) unroll<=16``, ``block qk_update``."""
+    lines = []
+    for raw in mod.script().splitlines():
+        text = raw.strip()
+        indent = " " * max(0, (len(raw) - len(raw.lstrip()) - 8) // 4)
+        if match := _LOOP.match(text):
+            variables, kind, extents, annotations = match.groups()
+            step = re.search(r'"pragma_auto_unroll_max_step": (\d+)', annotations or "")
+            kind = {"range": "", "grid": ""}.get(kind, kind + " ")
+            unroll = f" unroll<={step.group(1)}" if step else ""
+            lines.append(f"{indent}{variables.replace(' ', '')} {kind}({extents}){unroll}")
+        elif match := _BLOCK.search(text):
+            lines.append(f"{indent}block {match.group(1)}")
+    return lines
 
 
 def candidate(sch: Schedule) -> MeasureCandidate:

@@ -8,9 +8,9 @@ proposer here is the MCTS baseline; the LLM proposer implements the same ``propo
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .tree import Node
@@ -26,12 +26,21 @@ TRANSFORMATIONS = {
 
 
 @dataclass(frozen=True)
+class ProgramDescription:
+    """A program variant as a prompt shows it: its schedule decisions and its loop nest."""
+
+    decisions: Mapping[str, str] = field(default_factory=dict)  # e.g. "TileSize out.i" -> "[4, 8]"
+    loops: Sequence[str] = ()  # one line per loop or block, indented by nesting
+
+
+@dataclass(frozen=True)
 class NodeContext:
     """What a proposer may look at: the node to expand, its ancestors, and the valid moves."""
 
     node: Node
     lineage: Sequence[Node]  # the node first, then its parent, grandparent, ... (history depth)
     transformations: Mapping[str, float]  # valid names -> the mutator's default probability
+    describe: Callable[[Any], ProgramDescription] | None = None  # a node's program, for prompts
 
 
 class Proposer(Protocol):

@@ -24,7 +24,13 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from .proposers import NodeContext, Proposer, RandomProposer, random_sequence
+from .proposers import (
+    NodeContext,
+    ProgramDescription,
+    Proposer,
+    RandomProposer,
+    random_sequence,
+)
 
 DEFAULT_C = math.sqrt(2)
 MAX_SEQUENCE_LENGTH = 8  # longer proposals are cut; each step costs a replay
@@ -169,6 +175,10 @@ class Space(Protocol):
 
     def key(self, program: Any) -> Hashable: ...
 
+    def describe(self, program: Any) -> ProgramDescription:
+        """Decisions and loop nest, for LLM prompts (optional: only the LLM proposer asks)."""
+        ...
+
     def predict(self, programs: Sequence[Any], rng: random.Random) -> list[float]:
         """Cost-model scores, higher is faster (``rng`` for a model with nothing learned yet)."""
         ...
@@ -256,6 +266,7 @@ class MCTS:
             node=node,
             lineage=node.lineage(self.history_depth),
             transformations=self.transformations,
+            describe=getattr(self.space, "describe", None),
         )
         self.stats.proposals += 1
         proposed = self.proposer.propose(context, self.rng)

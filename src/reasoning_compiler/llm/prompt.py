@@ -1,0 +1,165 @@
+"""The expansion prompt (paper section 3.1 and appendix A).
+
+The system message is the same for every call of a run (task, target, transformations); the user
+message holds the node being expanded and its ancestors. Stable text first lets a local model
+reuse the evaluated prefix, which makes later calls several times faster than the first.
+
+Only this run's tree goes into a prompt: scores and latencies of nodes measured in this run.
+When a prompt is too long for the model's context window, detail is dropped in a fixed order
+(loop nests of ancestors, then the current loop nest, then the oldest ancestors) and the token
+count is measured again, by the backend's own tokenizer where it has one.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ..search.proposers import NodeContext, ProgramDescription
+from .parse import ANSWER_PREFIX
+
+MAX_SEQUENCE = 6  # the longest sequence we ask for (the grammar of the local model allows 6)
+
+# What each transformation does, in the words of MetaSchedule's mutators.
+MEANINGS = {
+    "TileSize": "re-draw the factors of one loop split (cache blocking and the innermost, "
+    "vectorized extent)",
+    "Parallel": "change how many outer loops are fused into the parallel loop",
+    "ComputeLocation": "move a producer block under another loop of its consumer (compute_at): "
+    "locality against recomputation",
+    "Unroll": "change the maximum auto-unroll step of the loop nests (0, 16, 64 or 512)",
+    "ThreadBinding": "change the number of threads per GPU thread block",
+}
+
+_LABELS = ["Current program", "Parent", "Grandparent", "Great-grandparent"]
+
+
+@dataclass(frozen=True)
+class Prompt:
+    system: str
+    user: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.system}\n\n{self.user}"
+
+
+def system_message(problem: str, transformations: Sequence[str]) -> str:
+    moves = "\n".join(f"- {name}: {MEANINGS.get(name, name)}" for name in transformations)
+    return (
+        "You are a code optimization assistant performing Monte Carlo Tree Search (MCTS) over "
+        "the schedules of a tensor program compiled by Apache TVM. Each program variant has a "
+        "history of transformations and a score predicted by a learned cost model (higher is "
+        "faster); some were measured on the hardware (lower latency is faster).\n\n"
+        f"{problem}\n\n"
+        f"Available transformations (you may repeat any):\n{moves}\n\n"
+        "Task:\n"
+        "1. Analyze the differences between the variants and their scores: which "
+        "transformations helped and which hurt.\n"
+        "2. Reason about interactions between the transformations already applied and the ones "
+        "you could apply next, both synergies and conflicts.\n"
+        f"3. Propose a sequence of 1 to {MAX_SEQUENCE} transformations for the current program.\n"
+        "4. Give a short rationale that refers to the loops, tile sizes and scores.\n"
+        f"End with exactly one line: {ANSWER_PREFIX} A, B, ..."
+    )
+
+
+def build_prompt(
+    context: NodeContext,
+    problem: str,
+    fits: Callable[[Prompt], bool] = lambda prompt: True,
+) -> Prompt:
+    """The prompt for expanding ``context.node``: the most detailed version that ``fits``."""
+    valid = sorted(context.transformations)
+    system = system_message(problem, valid)
+    describe = context.describe or (lambda program: ProgramDescription())
+    nodes = list(context.lineage)
+    descriptions = [describe(node.program) for node in nodes]
+    prompt = None
+    # From most to least detail: (ancestors shown, current loops shown, ancestor loop diffs shown)
+    for count in range(len(nodes), 0, -1):
+        for current_loops, ancestor_loops in ((True, True), (True, False), (False, False)):
+            user = _user_message(
+                nodes[:count], descriptions[:count], valid, current_loops, ancestor_loops
+            )
+            prompt = Prompt(system, user)
+            if fits(prompt):
+                return prompt
+    return _truncated(prompt, fits)
+
+
+def _user_message(nodes, descriptions, valid, current_loops: bool, ancestor_loops: bool) -> str:
+    current_description = descriptions[0]
+    parts = []
+    for depth, (node, description) in enumerate(zip(nodes, descriptions, strict=True)):
+        label = _LABELS[depth] if depth < len(_LABELS) else f"Ancestor {depth}"
+        lines = [f"{label}:", f"  transformation history: {_history(node.history)}"]
+        lines.append(f"  {_scores(node)}")
+        if depth == 0:
+            lines += _section("schedule decisions", _decision_lines(description.decisions))
+            if current_loops:
+                lines += _section("loop nest", description.loops)
+        else:
+            step = ", ".join(nodes[depth - 1].transformations) or "nothing"
+            lines.append(f"  applying {step} to it led towards the current program")
+            changed = _decision_changes(description.decisions, current_description.decisions)
+            lines += _section("decisions that differ from the current program", changed)
+            if ancestor_loops:
+                diff = _loop_diff(description.loops, current_description.loops)
+                lines += _section("loop nest changes (- this variant, + current)", diff)
+        parts.append("\n".join(lines))
+    parts.append(
+        f"Which transformations should be applied to the current program next? "
+        f"Valid names: {', '.join(valid)}. Remember the last line: {ANSWER_PREFIX} ..."
+    )
+    return "\n\n".join(parts)
+
+
+def _history(history: Sequence[str]) -> str:
+    return ", ".join(history) if history else "none (a fresh sample of the design space)"
+
+
+def _scores(node) -> str:
+    predicted = f"{node.predicted:.3f}" if node.predicted is not None else "unknown"
+    if node.measured_latency is not None:
+        measured = f"measured {node.measured_latency * 1e3:.3f} ms"
+    elif node.measure_error is not None:
+        measured = "measurement failed"
+    else:
+        measured = "not measured"
+    return f"predicted score {predicted}, {measured}"
+
+
+def _section(title: str, lines: Sequence[str]) -> list[str]:
+    if not lines:
+        return []
+    return [f"  {title}:", *(f"    {line}" for line in lines)]
+
+
+def _decision_lines(decisions: Mapping[str, str]) -> list[str]:
+    return [f"{label}: {value}" for label, value in decisions.items()]
+
+
+def _decision_changes(theirs: Mapping[str, str], current: Mapping[str, str]) -> list[str]:
+    return [
+        f"{label}: {value} (current {current.get(label, 'absent')})"
+        for label, value in theirs.items()
+        if current.get(label) != value
+    ] or ["none"]
+
+
+def _loop_diff(theirs: Sequence[str], current: Sequence[str]) -> list[str]:
+    return [
+        line
+        for line in difflib.unified_diff(list(theirs), list(current), lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("---", "+++"))
+    ]
+
+
+def _truncated(prompt: Prompt, fits: Callable[[Prompt], bool]) -> Prompt:
+    """Last resort: cut the user message line by line until it fits."""
+    lines = prompt.user.splitlines()
+    while len(lines) > 1 and not fits(Prompt(prompt.system, "\n".join(lines))):
+        lines = lines[: max(1, len(lines) * 3 // 4)]
+    return Prompt(prompt.system, "\n".join(lines))

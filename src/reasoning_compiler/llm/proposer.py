@@ -1,0 +1,227 @@
+"""The LLM as the MCTS proposer (paper section 3.1): prompt, ask, parse, account, record.
+
+An LLM call costs seconds where a random proposal costs microseconds, and a round of MCTS makes
+16 expansions per sample it hands out. So the LLM answers one expansion in ``every`` (default:
+one per sample measured) until ``budget`` calls are spent; the random proposer makes the others.
+
+Every exchange goes to ``llm_transcript.jsonl`` in the work dir: the prompt, the raw answer, the
+parsed sequence, tokens and seconds. The same file is the cache that ``--llm replay:DIR`` reads.
+Faults never stop a run: the proposal becomes a random one, the first fault of each kind is
+shown once, and after ``MAX_CONSECUTIVE_ERRORS`` failed calls in a row the LLM is not asked again
+in this run (an endpoint that is down would otherwise cost its timeout on every expansion).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..search.proposers import NodeContext, random_sequence
+from .backends import (
+    LLM,
+    TRANSCRIPT_NAME,
+    Completion,
+    LLMError,
+    Request,
+    read_transcript,
+    redact,
+    request_key,
+)
+from .parse import parse_answer
+from .prompt import MAX_SEQUENCE, Prompt, build_prompt
+
+MAX_CONSECUTIVE_ERRORS = 3
+PROMPT_MARGIN = 32  # tokens for the chat template around the two messages
+
+
+@dataclass
+class LLMStats:
+    """The ``llm`` object of ``result.json``."""
+
+    backend: str
+    model: str
+    calls: int = 0  # requests answered by the LLM, its cache or its replay, or failed
+    valid_proposals: int = 0  # answers naming at least one valid transformation
+    fallbacks: int = 0  # calls that gave nothing valid: a random transformation was used
+    errors: dict[str, int] = field(default_factory=dict)  # reason -> count
+    cache_hits: int = 0  # answered from this work dir's transcript (e.g. after --resume)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0  # waiting for answers
+    first_call_seconds: float | None = None
+    random_proposals: int = 0  # expansions left to the random proposer (pacing and budget)
+    budget: int | None = None
+    every: int = 1
+    disabled: str | None = None  # why the LLM stopped being asked, if it did
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        data["mean_seconds_per_call"] = (
+            round(self.seconds / self.answered, 3) if self.answered else None
+        )
+        return data
+
+    @property
+    def answered(self) -> int:
+        """Calls that went to the model (not to the cache)."""
+        return self.calls - self.cache_hits
+
+
+class Transcript:
+    """``llm_transcript.jsonl``: appended to as calls happen; earlier sessions' answers cache."""
+
+    def __init__(self, work_dir: str | Path):
+        self.path = Path(work_dir) / TRANSCRIPT_NAME
+        earlier = read_transcript(self.path) if self.path.exists() else []
+        self.cache = {e["key"]: e for e in earlier if "answer" in e and not e.get("error")}
+        self.calls = len(earlier)
+
+    def append(self, entry: dict) -> None:
+        self.calls += 1
+        with self.path.open("a") as file:
+            file.write(json.dumps({"call": self.calls, **entry}) + "\n")
+
+
+class LLMProposer:
+    """Implements ``search.proposers.Proposer`` with an LLM."""
+
+    name = "llm"
+
+    def __init__(
+        self,
+        llm: LLM,
+        problem: str,
+        transcript: Transcript,
+        *,
+        every: int = 16,
+        budget: int | None = None,
+        temperature: float = 0.7,
+        max_tokens: int | None = None,
+        warn: Callable[[str], None] = print,
+    ):
+        if every < 1 or (budget is not None and budget < 0):
+            raise ValueError("need every >= 1 and budget >= 0")
+        self.llm, self.problem, self.transcript = llm, problem, transcript
+        self.every, self.budget = every, budget
+        self.temperature = temperature
+        self.max_tokens = max_tokens or llm.default_max_tokens
+        self.warn = warn
+        self.stats = LLMStats(llm.backend, llm.model, budget=budget, every=every)
+        self._proposals = 0
+        self._consecutive_errors = 0
+        self._warned: set[str] = set()
+        self._system_tokens: dict[str, int] = {}
+
+    def summary(self) -> dict:
+        """The ``llm`` object of ``result.json``."""
+        data = self.stats.as_dict()
+        if hasattr(self.llm, "misses"):  # replay: requests that were not recorded as such
+            data["replay_misses"] = self.llm.misses
+        return data
+
+    def propose(self, context: NodeContext, rng: random.Random) -> list[str]:
+        self._proposals += 1
+        if not self._llm_turn():
+            self.stats.random_proposals += 1
+            return random_sequence(context.transformations, 1, rng)
+        prompt = build_prompt(context, self.problem, fits=self._fits)
+        request = Request(
+            system=prompt.system,
+            user=prompt.user,
+            choices=tuple(sorted(context.transformations)),
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+            seed=rng.randint(0, 2**31 - 1),
+        )
+        return self._ask(request)
+
+    def _llm_turn(self) -> bool:
+        if self.stats.disabled is not None:
+            return False
+        if self.budget is not None and self.stats.calls >= self.budget:
+            return False
+        return (self._proposals - 1) % self.every == 0
+
+    def _fits(self, prompt: Prompt) -> bool:
+        """Measured, not guessed: the backend's tokenizer counts the prompt."""
+        if prompt.system not in self._system_tokens:
+            self._system_tokens[prompt.system] = self.llm.count_tokens(prompt.system)
+        tokens = self._system_tokens[prompt.system] + self.llm.count_tokens(prompt.user)
+        limit = self.llm.context_window - PROMPT_MARGIN - self.max_tokens
+        if self.llm.max_prompt_tokens is not None:
+            limit = min(limit, self.llm.max_prompt_tokens)
+        return tokens <= limit
+
+    def _ask(self, request: Request) -> list[str]:
+        stats = self.stats
+        stats.calls += 1
+        key = request_key(self.llm.identity(), request)
+        cached = self.transcript.cache.get(key)
+        completion, error = None, None
+        if cached is not None:
+            stats.cache_hits += 1
+            completion = Completion(cached["answer"], 0, 0, 0.0)
+        else:
+            start = time.perf_counter()
+            try:
+                completion = self.llm.complete(request)
+            except LLMError as err:
+                error = err
+            seconds = time.perf_counter() - start
+            stats.seconds += seconds
+            if stats.first_call_seconds is None:
+                stats.first_call_seconds = round(seconds, 3)
+        entry = {
+            "key": key,
+            "backend": self.llm.identity()[0],
+            "model": self.llm.identity()[1],
+            "request": request.as_dict(),
+            "cached": cached is not None,
+        }
+        if error is not None:
+            return self._failed(error, entry)
+        self._consecutive_errors = 0
+        stats.prompt_tokens += completion.prompt_tokens
+        stats.completion_tokens += completion.completion_tokens
+        parsed = parse_answer(completion.text, request.choices, MAX_SEQUENCE)
+        if parsed.names:
+            stats.valid_proposals += 1
+        else:
+            stats.fallbacks += 1
+            self._warn_once(
+                "garbage", f"an answer named no valid transformation: {completion.text[:80]!r}"
+            )
+        self.transcript.append(
+            entry
+            | {
+                "answer": completion.text,
+                "parsed": parsed.names,
+                "invalid": parsed.invalid,
+                "prompt_tokens": completion.prompt_tokens,
+                "completion_tokens": completion.completion_tokens,
+                "seconds": round(completion.seconds, 3),
+            }
+        )
+        return parsed.names
+
+    def _failed(self, error: LLMError, entry: dict) -> list[str]:
+        stats = self.stats
+        stats.fallbacks += 1
+        stats.errors[error.reason] = stats.errors.get(error.reason, 0) + 1
+        self._consecutive_errors += 1
+        self._warn_once(error.reason, f"{error.reason} ({error.detail[:160]})")
+        self.transcript.append(entry | {"error": error.reason, "detail": error.detail[:500]})
+        if self._consecutive_errors >= MAX_CONSECUTIVE_ERRORS:
+            stats.disabled = f"{self._consecutive_errors} failed calls in a row ({error.reason})"
+            self.warn(f"not asking the LLM again in this run: {stats.disabled}")
+        return []  # nothing valid: MCTS falls back to one random transformation
+
+    def _warn_once(self, kind: str, message: str) -> None:
+        if kind not in self._warned:
+            self._warned.add(kind)
+            self.warn(redact(f"{message}; using a random transformation (warned once)"))
