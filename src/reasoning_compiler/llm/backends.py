@@ -12,6 +12,7 @@ back to a random transformation. API keys are never part of a request, an error 
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib.util
 import json
@@ -91,6 +92,13 @@ def redact(text: str) -> str:
 # --- local: llama.cpp -------------------------------------------------------------------------
 
 _LOADED: dict[tuple, object] = {}  # one Llama per model file and settings, for the process
+
+
+@atexit.register
+def _close_models() -> None:
+    # Closed before interpreter teardown: llama.cpp's own __del__ fails noisily during it.
+    while _LOADED:
+        _LOADED.popitem()[1].close()
 
 
 def bundled_model() -> Path:
@@ -257,8 +265,10 @@ class OpenAILLM:
             raise LLMError(f"HTTP {err.status_code}", str(err)) from None
         except openai.OpenAIError as err:  # e.g. a body that is not a chat completion
             raise LLMError("malformed response", str(err)) from None
-        choices = getattr(response, "choices", None) or []
-        text = (choices[0].message.content if choices and choices[0].message else None) or ""
+        choices = getattr(response, "choices", None)
+        if not choices:  # e.g. a proxy's HTML page, or JSON that is not a chat completion
+            raise LLMError("malformed response", f"no choices in {str(response)[:100]!r}")
+        text = (choices[0].message.content if choices[0].message else None) or ""
         if not text.strip():
             raise LLMError("empty answer")
         usage = getattr(response, "usage", None)
@@ -280,14 +290,14 @@ class ReplayLLM:
     """Answers from an earlier run's ``llm_transcript.jsonl``, without a model.
 
     A request with the same prompt and settings as a recorded one gets that answer. Real
-    measurements differ a little between runs, and the scores in the prompts with them (and
-    without the recorded model's tokenizer, prompts are not cut to its limits); a request that was
-    not recorded gets the next recorded answer in order (counted in ``misses``).
+    measurements differ a little between runs, and the scores in the prompts with them; a request
+    that was not recorded gets the next recorded answer in order (counted in ``misses``), so the
+    sequence of proposals is still the recorded one.
     """
 
     backend = "replay"
     default_max_tokens = 48
-    context_window = 1 << 30
+    context_window = 1 << 40  # an unrecorded text alone exceeds it
     max_prompt_tokens = None
 
     def __init__(self, source: str | Path):
@@ -303,13 +313,16 @@ class ReplayLLM:
         self.model = ":".join(self.recorded)
         self.default_max_tokens = self.entries[0]["request"]["max_tokens"]
         self.by_key = {e["key"]: e for e in self.entries}
+        self.texts = {e["request"][part] for e in self.entries for part in ("system", "user")}
         self.next_index, self.misses = 0, 0
 
     def identity(self) -> tuple[str, str]:
         return self.recorded
 
     def count_tokens(self, text: str) -> int:
-        return len(text) // 4 + 1
+        """Zero for a recorded text, too many for any other: the prompt builder, which tries
+        its versions from most to least detailed, settles on the version that was recorded."""
+        return 0 if text in self.texts else 1 << 40
 
     def complete(self, request: Request) -> Completion:
         entry = self.by_key.get(request_key(self.recorded, request))
