@@ -99,6 +99,25 @@ def write_summary(runs: list[dict], reference: dict, out: Path) -> None:
             f"| {r['peak_rss_gib']:.2f} |"
         )
     lines += [f"| {r['name']} | failed: {r['error']} |" for r in runs if "error" in r]
+    llm_runs = [r for r in ok if r.get("llm")]
+    if llm_runs:
+        lines += [
+            "",
+            "LLM calls (llm-mcts):",
+            "",
+            "| workload | seed | backend | calls | valid | fallbacks | first call s "
+            "| mean s/call | prompt tokens/call | LLM s/sample |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in llm_runs:
+            llm, answered = r["llm"], max(1, r["llm"]["calls"] - r["llm"]["cache_hits"])
+            lines.append(
+                f"| {r['workload']} | {r['seed']} | {llm['backend']} {llm['model']} "
+                f"| {llm['calls']} | {llm['valid_proposals']} | {llm['fallbacks']} "
+                f"| {llm['first_call_seconds']} | {llm['mean_seconds_per_call']} "
+                f"| {llm['prompt_tokens'] / answered:.0f} "
+                f"| {llm['seconds'] / max(1, r['trials'] - r['resumed_samples']):.2f} |"
+            )
     lines += ["", "Mean best speedup at N samples (over seeds):", ""]
     groups: dict[tuple, list[dict]] = {}
     for r in ok:

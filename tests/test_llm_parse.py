@@ -5,38 +5,59 @@ import pytest
 from reasoning_compiler.llm.parse import canonical, parse_answer
 
 VALID = ["ComputeLocation", "Parallel", "TileSize", "Unroll"]
+C, P, T, U = VALID
 
 CORPUS = [
     # (answer, expected sequence, had an answer line)
-    ("Transformations to apply: TileSize, Unroll", ["TileSize", "Unroll"], True),
-    ("transformations to apply: tilesize, UNROLL, parallel", ["TileSize", "Unroll", "Parallel"], True),
-    ("**Transformations to apply:** `TileSize`, `Parallel`.", ["TileSize", "Parallel"], True),
-    ("Transformations to apply: MutateTileSize, MutateUnroll", ["TileSize", "Unroll"], True),
-    ("Transformations to apply: tile_size; compute-location", ["TileSize", "ComputeLocation"], True),
-    ("Transformations to apply: [TileSize, TileSize, Unroll]", ["TileSize", "TileSize", "Unroll"], True),
-    ("Transformations to apply: TileSize -> Unroll -> Parallel", ["TileSize", "Unroll", "Parallel"], True),
-    ("Transformations to apply: TileSize and then Unroll!", ["TileSize", "Unroll"], True),
+    ("Transformations to apply: TileSize, Unroll", [T, U], True),
+    (
+        "transformations to apply: tilesize, UNROLL, parallel",
+        [T, U, P],
+        True,
+    ),
+    ("**Transformations to apply:** `TileSize`, `Parallel`.", [T, P], True),
+    ("Transformations to apply: MutateTileSize, MutateUnroll", [T, U], True),
+    (
+        "Transformations to apply: tile_size; compute-location",
+        [T, C],
+        True,
+    ),
+    (
+        "Transformations to apply: [TileSize, TileSize, Unroll]",
+        [T, T, U],
+        True,
+    ),
+    (
+        "Transformations to apply: TileSize -> Unroll -> Parallel",
+        [T, U, P],
+        True,
+    ),
+    ("Transformations to apply: TileSize and then Unroll!", [T, U], True),
     (
         "The tiles are too small, so the inner loop cannot vectorize.\n"
         "Rationale: larger tiles, then unroll.\n\n"
         "Transformations to apply: TileSize, Unroll",
-        ["TileSize", "Unroll"],
+        [T, U],
         True,
     ),
     (
         "For example: Transformations to apply: A, B\n...\nTransformations to apply: Parallel",
-        ["Parallel"],
+        [P],
         True,
     ),
     (
         "Transformations to apply:\n1. TileSize\n2. Unroll (to 64)\n- Parallel\n\nWhy: ...",
-        ["TileSize", "Unroll", "Parallel"],
+        [T, U, P],
         True,
     ),
-    ("```\nTransformations to apply: TileSize, Vectorize, Unroll\n```", ["TileSize", "Unroll"], True),
-    ("Transformations To Apply = TileSize x2, Unroll", ["TileSize", "Unroll"], True),
-    ("I suggest:\n* TileSize\n* ComputeLocation", ["ComputeLocation"], False),
-    ("TileSize, Unroll, Parallel", ["TileSize", "Unroll", "Parallel"], False),
+    (
+        "```\nTransformations to apply: TileSize, Vectorize, Unroll\n```",
+        [T, U],
+        True,
+    ),
+    ("Transformations To Apply = TileSize x2, Unroll", [T, U], True),
+    ("I suggest:\n* TileSize\n* ComputeLocation", [C], False),
+    ("TileSize, Unroll, Parallel", [T, U, P], False),
 ]
 
 

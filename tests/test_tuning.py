@@ -95,7 +95,7 @@ def test_resume_continues_to_the_new_total(tmp_path):
     assert len(second.curve) == 6
 
 
-@pytest.mark.parametrize("strategy", ["evolutionary", "mcts"])
+@pytest.mark.parametrize("strategy", ["evolutionary", "mcts", "llm-mcts"])
 def test_failed_builds_are_recorded_and_the_run_goes_on(strategy, tmp_path):
     settings = MeasureSettings(build_timeout_s=0.001)  # every build times out
     result = rc.tune(

@@ -6,6 +6,7 @@
 """
 
 from .errors import TuningError, UserError
+from .llm import LLMSettings
 from .measure import MeasureSettings
 from .result import TuneResult
 from .strategies import STRATEGIES
@@ -22,6 +23,7 @@ __all__ = [
     "PAPER_WORKLOADS",
     "STRATEGIES",
     "Kernel",
+    "LLMSettings",
     "load_kernel",
 ]
 __version__ = "0.1.0"

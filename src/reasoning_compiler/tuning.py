@@ -294,6 +294,7 @@ def tune(
     baseline = _measure_baseline(kernel, tvm_target, run, settings, remote)
     untuned_seconds = baseline.untuned_seconds
     cost_model = _cost_model(run, resume, console)
+    clock, stop = _Clock(), _StopFlag()
     proposer = None
     if llm_backend is not None:
         proposer = LLMProposer(
@@ -305,8 +306,8 @@ def tune(
             temperature=llm_settings.temperature,
             max_tokens=llm_settings.max_tokens,
             warn=lambda message: console.print(f"[yellow]LLM: {escape(message)}[/yellow]"),
+            stopping=lambda: stop.requested,
         )
-    clock, stop = _Clock(), _StopFlag()
     remaining = trials - resumed_samples
     interrupted = False
     tune_start = time.perf_counter()

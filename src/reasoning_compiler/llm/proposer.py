@@ -2,7 +2,8 @@
 
 An LLM call costs seconds where a random proposal costs microseconds, and a round of MCTS makes
 16 expansions per sample it hands out. So the LLM answers one expansion in ``every`` (default:
-one per sample measured) until ``budget`` calls are spent; the random proposer makes the others.
+one per sample measured) until ``budget`` calls are spent (counting earlier sessions of the run);
+the random proposer makes the others, and all of them after Ctrl-C.
 
 Every exchange goes to ``llm_transcript.jsonl`` in the work dir: the prompt, the raw answer, the
 parsed sequence, tokens and seconds. The same file is the cache that ``--llm replay:DIR`` reads.
@@ -103,6 +104,7 @@ class LLMProposer:
         temperature: float = 0.7,
         max_tokens: int | None = None,
         warn: Callable[[str], None] = print,
+        stopping: Callable[[], bool] = lambda: False,
     ):
         if every < 1 or (budget is not None and budget < 0):
             raise ValueError("need every >= 1 and budget >= 0")
@@ -110,7 +112,8 @@ class LLMProposer:
         self.every, self.budget = every, budget
         self.temperature = temperature
         self.max_tokens = max_tokens or llm.default_max_tokens
-        self.warn = warn
+        self.warn, self.stopping = warn, stopping
+        self._earlier_calls = transcript.calls  # on --resume, the budget counts them too
         self.stats = LLMStats(llm.backend, llm.model, budget=budget, every=every)
         self._proposals = 0
         self._consecutive_errors = 0
@@ -141,9 +144,9 @@ class LLMProposer:
         return self._ask(request)
 
     def _llm_turn(self) -> bool:
-        if self.stats.disabled is not None:
+        if self.stats.disabled is not None or self.stopping():  # Ctrl-C: no new calls
             return False
-        if self.budget is not None and self.stats.calls >= self.budget:
+        if self.budget is not None and self._earlier_calls + self.stats.calls >= self.budget:
             return False
         return (self._proposals - 1) % self.every == 0
 
