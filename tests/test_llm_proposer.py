@@ -1,0 +1,108 @@
+"""The LLM proposer's pacing, budget, accounting and transcript, with answers replayed from a
+recorded transcript (the replay backend: no model, no TVM)."""
+
+import json
+import random
+
+import pytest
+
+from reasoning_compiler.llm import LLMProposer, ReplayLLM, Transcript
+from reasoning_compiler.search.proposers import NodeContext
+from reasoning_compiler.search.tree import Tree
+
+WEIGHTS = {"TileSize": 0.9, "Parallel": 0.02, "ComputeLocation": 0.05, "Unroll": 0.03}
+
+
+def recording(path, answers):
+    """A transcript as a run writes it, with these answers (None: a failed call)."""
+    with (path / "llm_transcript.jsonl").open("w") as file:
+        for i, answer in enumerate(answers):
+            entry = {
+                "call": i + 1,
+                "key": f"k{i}",
+                "backend": "openai",
+                "model": "gpt-4o-mini",
+                "request": {"system": "s", "user": f"u{i}", "max_tokens": 600},
+            }
+            if answer is None:
+                entry |= {"error": "HTTP 503", "detail": "scripted"}
+            else:
+                entry |= {"answer": answer, "prompt_tokens": 100, "completion_tokens": 9}
+            file.write(json.dumps(entry) + "\n")
+    return ReplayLLM(path)
+
+
+def context():
+    tree = Tree()
+    node = tree.add(tree.root, "p", "p")
+    return NodeContext(node, node.lineage(2), WEIGHTS)
+
+
+def proposer(tmp_path, answers, **options):
+    (tmp_path / "rec").mkdir(exist_ok=True)
+    (tmp_path / "run").mkdir(exist_ok=True)
+    warnings = []
+    llm = recording(tmp_path / "rec", answers)
+    made = LLMProposer(
+        llm, "Program: p", Transcript(tmp_path / "run"), warn=warnings.append, **options
+    )
+    return made, warnings
+
+
+def test_the_llm_answers_one_expansion_in_every(tmp_path):
+    answers = ["Transformations to apply: Unroll, Parallel"] * 3
+    llm_proposer, _ = proposer(tmp_path, answers, every=4)
+    rng = random.Random(0)
+    proposals = [llm_proposer.propose(context(), rng) for _ in range(12)]
+    assert [proposals[i] for i in (0, 4, 8)] == [["Unroll", "Parallel"]] * 3
+    assert all(len(p) == 1 and p[0] in WEIGHTS for i, p in enumerate(proposals) if i % 4)
+    stats = llm_proposer.summary()
+    assert stats["calls"] == 3 and stats["random_proposals"] == 9
+    assert stats["valid_proposals"] == 3 and stats["fallbacks"] == 0
+    assert stats["prompt_tokens"] == 300 and stats["completion_tokens"] == 27
+    assert stats["backend"] == "replay" and stats["model"] == "openai:gpt-4o-mini"
+    assert stats["replay_misses"] == 3  # these prompts were not the recorded ones
+
+
+def test_the_budget_ends_llm_calls(tmp_path):
+    llm_proposer, _ = proposer(
+        tmp_path, ["Transformations to apply: TileSize"] * 5, budget=2, every=1
+    )
+    rng = random.Random(0)
+    for _ in range(5):
+        llm_proposer.propose(context(), rng)
+    assert llm_proposer.stats.calls == 2 and llm_proposer.stats.random_proposals == 3
+
+
+def test_faults_and_garbage_fall_back_warn_once_and_three_in_a_row_stop_the_llm(tmp_path):
+    answers = [None, "Transformations to apply: TileSize", "no idea", "no idea", None, None, None]
+    llm_proposer, warnings = proposer(tmp_path, answers, every=1)
+    rng = random.Random(0)
+    results = [llm_proposer.propose(context(), rng) for _ in range(8)]
+    assert results[:7] == [[], ["TileSize"], [], [], [], [], []]  # [] means: MCTS falls back
+    assert len(results[7]) == 1  # the LLM is no longer asked: a random proposal
+    stats = llm_proposer.stats
+    assert stats.calls == 7 and stats.errors == {"HTTP 503": 4}
+    assert stats.fallbacks == 6 and stats.valid_proposals == 1
+    assert stats.disabled == "3 failed calls in a row (HTTP 503)"
+    assert len(warnings) == 3  # the 503 once, the garbage once, and giving up
+    assert "503" in warnings[0] and "no idea" in warnings[1] and "not asking" in warnings[2]
+
+
+def test_every_exchange_is_in_the_transcript_and_earlier_answers_are_a_cache(tmp_path):
+    llm_proposer, _ = proposer(tmp_path, ["Transformations to apply: TileSize, Unroll"])
+    llm_proposer.propose(context(), random.Random(0))
+    (entry,) = [json.loads(line) for line in (tmp_path / "run/llm_transcript.jsonl").open()]
+    assert entry["answer"] == "Transformations to apply: TileSize, Unroll"
+    assert entry["parsed"] == ["TileSize", "Unroll"]
+    assert entry["request"]["user"].startswith("Current program:")
+    assert entry["cached"] is False
+    # A later session of the same run: the same request is answered from the transcript.
+    again, _ = proposer(tmp_path, ["Transformations to apply: Parallel"])
+    assert again.propose(context(), random.Random(0)) == ["TileSize", "Unroll"]
+    assert again.stats.cache_hits == 1 and again.stats.seconds == 0
+
+
+def test_bad_pacing_is_refused(tmp_path):
+    with pytest.raises(ValueError):
+        proposer(tmp_path, ["x"], every=0)
