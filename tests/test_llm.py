@@ -5,9 +5,7 @@ import json
 import socket
 
 import pytest
-import tvm_ffi
 from tvm.s_tir import meta_schedule as ms
-from tvm.s_tir.meta_schedule.runner import RunnerResult
 
 import reasoning_compiler as rc
 from conftest import TINY_SHAPES
@@ -20,6 +18,7 @@ from reasoning_compiler.llm.parse import parse_answer
 from reasoning_compiler.search.metaschedule import MCTSSearch
 from reasoning_compiler.target import make_target
 from reasoning_compiler.workloads import load_kernel
+from search_driver import drive
 
 SECRET = "sk-test-0123456789abcdefSECRET"
 VALID = ("ComputeLocation", "Parallel", "TileSize", "Unroll")
@@ -172,32 +171,12 @@ def test_an_unreachable_endpoint_is_given_up_after_three_failures(tmp_path, monk
 
 
 def search_rounds(kernel, target, work_dir, settings, rounds=3, per_round=2):
-    """Drive LLM-guided MCTS as tune_tir does, with made-up but deterministic measurements.
-    Returns the batches measured and the LLM proposals made."""
-    llm = open_llm(settings)
-    proposer = LLMProposer(llm, "Program: matmul", Transcript(work_dir), every=2)
+    """LLM-guided MCTS with made-up deterministic measurements: the batches measured, the LLM
+    proposals made (from the transcript) and the LLM accounting."""
+    proposer = LLMProposer(open_llm(settings), "Program: matmul", Transcript(work_dir), every=2)
     cost_model = ms.cost_model.XGBModel(num_warmup_samples=per_round, num_tuning_cores=1)
-    context = ms.TuneContext(
-        mod=kernel.mod,
-        target=target,
-        space_generator="post-order-apply",
-        search_strategy=MCTSSearch(
-            cost_model=cost_model, proposer=proposer, expansions_per_round=6
-        ),
-        task_name="main",
-        rand_state=3,
-        num_threads=1,
-    )
-    strategy = context.search_strategy
-    spaces = context.space_generator.generate_design_space(kernel.mod)
-    strategy.pre_tuning(rounds * per_round, per_round, spaces, None, cost_model)
-    batches = []
-    while (candidates := strategy.generate_measure_candidates()) is not None:
-        keys = [tvm_ffi.structural_hash(c.sch.mod) for c in candidates]
-        batches.append(keys)
-        results = [RunnerResult(run_secs=[1e-3 * (1 + key % 97)], error_msg=None) for key in keys]
-        cost_model.update(context, candidates, results)
-        strategy.notify_runner_results(candidates, results)
+    strategy = MCTSSearch(cost_model=cost_model, proposer=proposer, expansions_per_round=6)
+    batches = drive(kernel, target, strategy, cost_model, 3, rounds, per_round)
     transcript = [json.loads(line) for line in (work_dir / "llm_transcript.jsonl").open()]
     return batches, [entry["parsed"] for entry in transcript], proposer.summary()
 

@@ -6,7 +6,6 @@ import random
 import pytest
 import tvm_ffi
 from tvm.s_tir import meta_schedule as ms
-from tvm.s_tir.meta_schedule.runner import RunnerResult
 
 import reasoning_compiler as rc
 from conftest import TINY_SHAPES
@@ -14,6 +13,7 @@ from reasoning_compiler import cli, measure
 from reasoning_compiler.search.metaschedule import MCTSSearch, ScheduleSpace
 from reasoning_compiler.target import make_target
 from reasoning_compiler.workloads import load_kernel
+from search_driver import drive
 
 pytestmark = pytest.mark.tuning
 
@@ -26,28 +26,9 @@ def matmul():
 
 
 def search_rounds(kernel, target, seed, rounds=3, per_round=4):
-    """Drive the strategy as tune_tir does, with made-up but deterministic measurements."""
     cost_model = ms.cost_model.XGBModel(num_warmup_samples=per_round, num_tuning_cores=1)
-    context = ms.TuneContext(
-        mod=kernel.mod,
-        target=target,
-        space_generator="post-order-apply",
-        search_strategy=MCTSSearch(cost_model=cost_model),
-        task_name="main",
-        rand_state=seed,
-        num_threads=1,
-    )
-    strategy = context.search_strategy
-    spaces = context.space_generator.generate_design_space(kernel.mod)
-    strategy.pre_tuning(rounds * per_round, per_round, spaces, None, cost_model)
-    batches = []
-    while (candidates := strategy.generate_measure_candidates()) is not None:
-        keys = [tvm_ffi.structural_hash(c.sch.mod) for c in candidates]
-        batches.append(keys)
-        results = [RunnerResult(run_secs=[1e-3 * (1 + key % 97)], error_msg=None) for key in keys]
-        cost_model.update(context, candidates, results)
-        strategy.notify_runner_results(candidates, results)
-    return batches
+    strategy = MCTSSearch(cost_model=cost_model)
+    return drive(kernel, target, strategy, cost_model, seed, rounds, per_round)
 
 
 def test_same_seed_and_measurements_give_the_same_schedules(matmul):

@@ -126,7 +126,7 @@ STRATEGIES: dict[str, Strategy] = {
     ),
     "llm-mcts": Strategy(
         name="llm-mcts",
-        description="Monte Carlo tree search with LLM proposals (the paper's method; default)",
+        description="Monte Carlo tree search with LLM proposals (the paper's method)",
         parameters=LLM_MCTS_DEFAULTS,
         factory=_mcts,
         options=(*LLM_MCTS_DEFAULTS,),
