@@ -81,6 +81,12 @@ def test_bad_llm_settings_are_one_line_errors(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "r").exists()
 
 
+def test_settings_as_recorded_hold_no_secret():
+    settings = LLMSettings("openai", base_url="https://user:hunter2@llm.example/v1")
+    assert settings.as_dict()["base_url"] == "https://[redacted]@llm.example/v1"
+    assert "hunter2" not in json.dumps(settings.as_dict())
+
+
 @pytest.mark.tuning
 def test_endpoint_faults_fall_back_to_random_and_the_run_completes(tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)

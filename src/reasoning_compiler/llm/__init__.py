@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 from ..errors import UserError
@@ -48,7 +49,12 @@ class LLMSettings:
             raise UserError("--llm-max-tokens must be at least 16")
 
     def as_dict(self) -> dict:
-        return asdict(self)  # holds no key: keys come from the environment only
+        """For run.json and result.json: no key (keys come from the environment only), and no
+        password in a base URL."""
+        data = asdict(self)
+        if self.base_url:
+            data["base_url"] = re.sub(r"//[^/@]*@", "//[redacted]@", self.base_url)
+        return data
 
 
 def open_llm(settings: LLMSettings) -> LLM:
