@@ -126,8 +126,8 @@ class TuneResult:
             )
         if self.llm:
             llm = self.llm
-            answered = llm["calls"] - llm["cache_hits"]
-            per_call = f", {llm['seconds'] / answered:.1f} s/call" if answered else ""
+            per_call = llm["mean_seconds_per_call"]
+            per_call = f", {per_call:.1f} s/call" if per_call is not None else ""
             rows.append(
                 (
                     "LLM",

@@ -42,24 +42,29 @@ LLM_MCTS_DEFAULTS = {
 }
 
 
-def _check_mcts(params: dict) -> None:
-    def need(name: str, kind: type, minimum: float, flag: str) -> None:
-        value = params[name]
-        ok = isinstance(value, (int, float) if kind is float else int) and value >= minimum
-        if not ok or isinstance(value, bool):
-            kind_name = "a number" if kind is float else "an integer"
-            raise UserError(f"{flag} must be {kind_name} >= {minimum}, got {value!r}")
+def _need(params: dict, name: str, kind: type, minimum: float, flag: str) -> None:
+    """``params[name]`` must be a number (``kind=float``) or an integer >= ``minimum``."""
+    value = params[name]
+    ok = isinstance(value, (int, float) if kind is float else int) and value >= minimum
+    if not ok or isinstance(value, bool):
+        kind_name = "a number" if kind is float else "an integer"
+        raise UserError(f"{flag} must be {kind_name} >= {minimum}, got {value!r}")
 
-    need("c", float, 0, "--mcts-c")
-    need("branching", int, 1, "--branching")
-    need("rollout_depth", int, 0, "--rollout-depth")
+
+def _check_mcts(params: dict) -> None:
+    _need(params, "c", float, 0, "--mcts-c")
+    _need(params, "branching", int, 1, "--branching")
+    _need(params, "rollout_depth", int, 0, "--rollout-depth")
     if params["expansions_per_round"] is not None:
-        need("expansions_per_round", int, 1, "expansions_per_round")
-    if "history_depth" in params:
-        need("history_depth", int, 0, "--history-depth")
-        need("llm_every", int, 1, "llm_every")
-        if params["llm_budget"] is not None:
-            need("llm_budget", int, 0, "--llm-budget")
+        _need(params, "expansions_per_round", int, 1, "expansions_per_round")
+
+
+def _check_llm_mcts(params: dict) -> None:
+    _check_mcts(params)
+    _need(params, "history_depth", int, 0, "--history-depth")
+    _need(params, "llm_every", int, 1, "llm_every")
+    if params["llm_budget"] is not None:
+        _need(params, "llm_budget", int, 0, "--llm-budget")
 
 
 def _evolutionary(params: dict, stats: SearchStats, cost_model, proposer):
@@ -130,7 +135,7 @@ STRATEGIES: dict[str, Strategy] = {
         parameters=LLM_MCTS_DEFAULTS,
         factory=_mcts,
         options=(*LLM_MCTS_DEFAULTS,),
-        check=_check_mcts,
+        check=_check_llm_mcts,
         uses_llm=True,
     ),
 }

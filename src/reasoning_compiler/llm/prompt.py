@@ -76,16 +76,17 @@ def build_prompt(
     describe = context.describe or (lambda program: ProgramDescription())
     nodes = list(context.lineage)
     descriptions = [describe(node.program) for node in nodes]
-    prompt = None
-    # From most to least detail: (ancestors shown, current loops shown, ancestor loop diffs shown)
-    for count in range(len(nodes), 0, -1):
-        for current_loops, ancestor_loops in ((True, True), (True, False), (False, False)):
-            user = _user_message(
-                nodes[:count], descriptions[:count], valid, current_loops, ancestor_loops
-            )
-            prompt = Prompt(system, user)
-            if fits(prompt):
-                return prompt
+    # From most to least detail: fewer ancestors, and for each count (current loop nest shown,
+    # ancestors' loop diffs shown). Versions that come out the same are tried once.
+    users = dict.fromkeys(
+        _user_message(nodes[:count], descriptions[:count], valid, current_loops, ancestor_loops)
+        for count in range(len(nodes), 0, -1)
+        for current_loops, ancestor_loops in ((True, True), (True, False), (False, False))
+    )
+    for user in users:
+        prompt = Prompt(system, user)
+        if fits(prompt):
+            return prompt
     return _truncated(prompt, fits)
 
 

@@ -79,7 +79,7 @@ class Transcript:
     def __init__(self, work_dir: str | Path):
         self.path = Path(work_dir) / TRANSCRIPT_NAME
         earlier = read_transcript(self.path) if self.path.exists() else []
-        self.cache = {e["key"]: e for e in earlier if "answer" in e and not e.get("error")}
+        self.cache = {e["key"]: e for e in earlier if "answer" in e}  # failed calls have none
         self.calls = len(earlier)
 
     def append(self, entry: dict) -> None:
@@ -163,7 +163,8 @@ class LLMProposer:
     def _ask(self, request: Request) -> list[str]:
         stats = self.stats
         stats.calls += 1
-        key = request_key(self.llm.identity(), request)
+        backend, model = self.llm.identity()
+        key = request_key((backend, model), request)
         cached = self.transcript.cache.get(key)
         completion, error = None, None
         if cached is not None:
@@ -181,8 +182,8 @@ class LLMProposer:
                 stats.first_call_seconds = round(seconds, 3)
         entry = {
             "key": key,
-            "backend": self.llm.identity()[0],
-            "model": self.llm.identity()[1],
+            "backend": backend,
+            "model": model,
             "request": request.as_dict(),
             "cached": cached is not None,
         }
