@@ -5,6 +5,7 @@
 >>> result.speedup, result.best_seconds
 """
 
+from .benchmark import bench
 from .errors import TuningError, UserError
 from .llm import LLMSettings
 from .measure import MeasureSettings
@@ -15,6 +16,7 @@ from .workloads import PAPER_WORKLOADS, WORKLOADS, Kernel, load_kernel
 
 __all__ = [
     "tune",
+    "bench",
     "TuneResult",
     "TuningError",
     "UserError",

@@ -240,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="samples measured at once (default: one per server registered under the key)",
     )
+    _add_bench_parser(commands)
     rpc = commands.add_parser(
         "rpc",
         help="start TVM's RPC tracker or a measurement server",
@@ -271,6 +272,104 @@ def build_parser() -> argparse.ArgumentParser:
         help="first port to try; the next free one up to +100 is used (default: 9090)",
     )
     return parser
+
+
+BENCH_EPILOG = """\
+examples:
+  reasoning-compiler bench benchmarks/configs/quick.toml      # the quick protocol (~35 min)
+  reasoning-compiler bench --workloads matmul --strategies evolutionary,mcts --seeds 0,1 \\
+      --trials 36 --out runs/bench-mm
+  reasoning-compiler bench benchmarks/configs/ablation-history.toml --arms "depth 2,depth 3"
+  reasoning-compiler bench benchmarks/configs/quick.toml --report-only   # tables and plots again
+
+Run the same command again after Ctrl-C or a crash: finished runs are kept, a stopped run
+continues from its database. Writes report.md, results.json, figure3.png and figure4.png.
+"""
+
+
+def _comma_list(kind=str):
+    def parse(text: str):
+        try:
+            values = [kind(part.strip()) for part in text.split(",") if part.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list") from None
+        if not values:
+            raise argparse.ArgumentTypeError("empty list")
+        return values
+
+    return parse
+
+
+def _target(text: str):
+    if text == "evolutionary":
+        return text
+    return _at_least(0.0, float)(text)
+
+
+def _add_bench_parser(commands) -> None:
+    bench = commands.add_parser(
+        "bench",
+        help="benchmark strategies on workloads over seeds (tables and plots)",
+        description="Tune every workload with every strategy and seed, one run after another, "
+        "and report best speedup against samples measured (the paper's Table 1 and Figures 3 "
+        "and 4), samples and wall time to a target speedup, the time split, and kernel quality "
+        "against NumPy and PyTorch. Settings come from a TOML/YAML config; flags override it.",
+        epilog=BENCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    bench.add_argument("config", nargs="?", help="a .toml or .yaml benchmark config (optional)")
+    bench.add_argument(
+        "--workloads", type=_comma_list(), metavar="A,B", help="workloads (default: the paper's 4)"
+    )
+    bench.add_argument(
+        "--strategies",
+        type=_comma_list(),
+        metavar="S,T",
+        help="strategies with default options (default: evolutionary,mcts,llm-mcts)",
+    )
+    bench.add_argument(
+        "--arms", type=_comma_list(), metavar="LABEL,...", help="only these arms of the config"
+    )
+    bench.add_argument(
+        "--seeds", type=_comma_list(int), metavar="0,1", help="seeds, one run each (default: 0)"
+    )
+    bench.add_argument(
+        "--trials", type=_at_least(1), metavar="N", help="samples per run (default: 36)"
+    )
+    bench.add_argument(
+        "--per-round", type=_at_least(1), metavar="N", help="samples per round (default: 18)"
+    )
+    bench.add_argument("--preset", help="shape preset of every workload (default: small)")
+    bench.add_argument(
+        "--target",
+        type=_target,
+        metavar="X",
+        help="speedup for samples-to-target, or 'evolutionary' (default): its final mean",
+    )
+    bench.add_argument("--out", metavar="DIR", help="output directory (default: runs/bench-NAME)")
+    bench.add_argument(
+        "--report-only", action="store_true", help="measure nothing; rewrite report and plots"
+    )
+    bench.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _bench(args, err: Console) -> int:
+    from . import benchmark  # imports TVM
+
+    overrides = {
+        key: getattr(args, key)
+        for key in ("workloads", "strategies", "arms", "seeds", "trials", "per_round", "preset")
+    }
+    overrides |= {"target": args.target, "out": args.out}
+    config = benchmark.load_config(args.config, **overrides)
+    if args.report_only:
+        results = benchmark.report(config, console=err)
+    else:
+        results = benchmark.bench(config, progress=not args.quiet, console=err)
+    print((config.out / "report.md").read_text())
+    if results.get("stopped"):
+        return 130
+    return 1 if results["missing"] else 0
 
 
 def _print_workloads(as_json: bool, console: Console) -> None:
@@ -374,6 +473,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "rpc":
             return _serve(args)
+        if args.command == "bench":
+            return _bench(args, err)
         if (args.rpc_key or args.rpc_workers) and not args.rpc:
             raise UserError("--rpc-key and --rpc-workers need --rpc HOST:PORT")
         from .tuning import tune  # imports TVM: keep `--help` fast

@@ -182,9 +182,12 @@ def untuned_module(kernel_mod: tvm.IRModule, target: tvm.target.Target) -> tvm.I
 
 
 def measure_module(
-    mod: tvm.IRModule, target: tvm.target.Target, runner: LocalRunner
+    mod: tvm.IRModule, target: tvm.target.Target, runner: LocalRunner, statistic=np.mean
 ) -> tuple[float | None, str | None]:
-    """Build ``mod`` in-process and time it with ``runner``: (mean seconds, error)."""
+    """Build ``mod`` in-process and time it with ``runner``: (seconds, error).
+
+    The seconds are ``statistic`` (default: the mean, as for samples) of the runner's repeats.
+    """
     try:
         artifact = default_export(fast_build(mod, target))
     except Exception as err:  # a failing build is a result, not a crash
@@ -195,7 +198,7 @@ def measure_module(
     if result.error_msg:
         return None, str(result.error_msg).strip()
     secs = [float(s) for s in result.run_secs]
-    return float(np.mean(secs)), None
+    return float(statistic(secs)), None
 
 
 def run_once(mod: tvm.IRModule, target: tvm.target.Target, inputs: list[np.ndarray]) -> np.ndarray:

@@ -14,7 +14,7 @@ import threading
 import time
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,9 @@ from .workloads import Kernel, load_kernel
 # every strategy unguided for the whole of a 18-100 sample budget). Same for every strategy.
 COST_MODEL_WARMUP = 16
 RELATIVE_TOLERANCE = 1e-3  # fp32 outputs vs a float64 NumPy reference
+# Every speedup divides by the untuned latency, so it is timed as the median of this many repeats
+# of the samples' own measurement (one repeat varied by up to 50% between runs here).
+BASELINE_REPEATS = 3
 _INTERRUPTED = "interrupted by user before it ran"
 
 
@@ -391,7 +394,8 @@ def tune(
         search_stats=search_stats.as_dict() if search_stats.iterations else None,
         llm=proposer.summary() if proposer else None,
         settings={
-            "measure": settings.as_dict() | {"run_timeout_s": baseline.run_timeout},
+            "measure": settings.as_dict()
+            | {"run_timeout_s": baseline.run_timeout, "baseline_repeats": BASELINE_REPEATS},
             "cost_model": {"kind": "xgb", "num_warmup_samples": COST_MODEL_WARMUP},
             "per_round": per_round,
             "strategy": search_params,
@@ -436,9 +440,12 @@ def _measure_baseline(kernel: Kernel, target, run: RunDir, settings, remote=None
         expected, against = measure.run_once(untuned_mod, target, inputs), "the untuned program"
     np.save(run.expected_output_path, expected)
     # Untuned code can be slow: give it ten minutes.
-    runner = measure.make_runner(settings, check, timeout_s=600, rpc=remote)
+    repeated = replace(settings, repeat=BASELINE_REPEATS)
+    runner = measure.make_runner(repeated, check, timeout_s=600, rpc=remote)
     try:
-        untuned_seconds, error = measure.measure_module(untuned_mod, target, runner)
+        untuned_seconds, error = measure.measure_module(
+            untuned_mod, target, runner, statistic=np.median
+        )
     finally:
         runner.pool.shutdown()
     if untuned_seconds is None:
