@@ -25,8 +25,8 @@ lint format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks
 	$(BIN)/ruff format src tests benchmarks
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/run_benchmarks.py --strategies evolutionary,mcts,llm-mcts
+bench: $(STAMP)  # the quick protocol (~35 min on 2 cores); resumable
+	$(BIN)/reasoning-compiler bench benchmarks/configs/quick.toml
 
 bench-rpc: $(STAMP)
 	$(BIN)/python benchmarks/rpc_throughput.py --servers 1,2

@@ -138,13 +138,20 @@ class BenchConfig:
             "workloads": self.workloads,
             "preset": self.preset,
             "shape": self.shape,
-            "arms": [vars(arm) for arm in self.arms],
+            "arms": [vars(arm) | {"llm": _without_password(arm.llm)} for arm in self.arms],
             "seeds": self.seeds,
             "trials": self.trials,
             "per_round": self.per_round,
             "checkpoints": self.checkpoints,
             "target": self.target,
         }
+
+
+def _without_password(llm: dict) -> dict:
+    """Arm LLM settings for config.json and reports: a base URL's password never written."""
+    if not llm.get("base_url"):
+        return llm
+    return llm | {"base_url": re.sub(r"//[^/@]*@", "//[redacted]@", str(llm["base_url"]))}
 
 
 def _positive_ints(key: str, values, minimum: int = 1) -> None:

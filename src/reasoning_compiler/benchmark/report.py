@@ -123,7 +123,7 @@ def write_markdown(results: dict, missing: list[str], path: Path) -> str:
     config, machine = results["config"], results.get("machine") or {}
     versions = ", ".join(f"{k} {v}" for k, v in (machine.get("versions") or {}).items() if v)
     shapes = "; ".join(
-        f"{w} {ref['shape']}" for w, ref in (machine.get("references") or {}).items()
+        f"{w} {ref.get('shape', '')}" for w, ref in (machine.get("references") or {}).items()
     )
     target, baseline = config["target"], results["baseline"]
     target_text = (
@@ -206,9 +206,12 @@ def plot_curves(results: dict, relative: bool = False):
             if not ys:
                 continue
             xs = list(range(1, len(ys) + 1))
-            (line,) = ax.plot(xs, ys, label=arm["arm"])
+            # Best-so-far curves are steps: a value holds until a better sample arrives.
+            (line,) = ax.step(xs, ys, where="post", label=arm["arm"])
             if not relative and len(arm["seeds"]) > 1:
-                ax.fill_between(xs, curve["min"], curve["max"], color=line.get_color(), alpha=0.2)
+                ax.fill_between(
+                    xs, curve["min"], curve["max"], step="post", color=line.get_color(), alpha=0.2
+                )
         ax.set_title(workload, fontsize=10)
         ax.set_xlabel("samples measured")
         ax.set_ylabel(
