@@ -166,9 +166,9 @@ def _run_one(spec: RunSpec, config, state: RunState, bar, task, overall) -> dict
     start = time.time()
     child.start()
     peak, seen = 0, state.measured
-    process = psutil.Process(child.pid)
     while child.is_alive():
         try:
+            process = psutil.Process(child.pid)
             tree = [process, *process.children(recursive=True)]
             peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
         except psutil.Error:
