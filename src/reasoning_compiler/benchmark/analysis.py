@@ -252,6 +252,9 @@ def analyse(config: BenchConfig, runs: list[RunData], machine: dict | None = Non
                 },
                 "llm": _llm_totals(llm) if llm else None,
                 "peak_rss_gib": max((r.peak_rss_gib or 0.0) for r in s.runs) or None,
+                # result.json describes a run's last session: its time split and LLM counts
+                # cover samples resumed_samples+1.. only.
+                "resumed_runs": sum(1 for r in s.runs if r.result.get("resumed_samples")),
             }
         )
     return {

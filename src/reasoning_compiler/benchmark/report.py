@@ -119,6 +119,17 @@ def llm_table(results: dict) -> list[str]:
     return lines
 
 
+def _resumed_note(results: dict) -> list[str]:
+    resumed = sum(a.get("resumed_runs", 0) for a in results["arms"])
+    if not resumed:
+        return []
+    return [
+        "",
+        f"{resumed} runs were resumed: for those, this table covers their last session only "
+        "(the samples measured after the resume), as their result.json does.",
+    ]
+
+
 def write_markdown(results: dict, missing: list[str], path: Path) -> str:
     config, machine = results["config"], results.get("machine") or {}
     versions = ", ".join(f"{k} {v}" for k, v in (machine.get("versions") or {}).items() if v)
@@ -169,6 +180,7 @@ def write_markdown(results: dict, missing: list[str], path: Path) -> str:
         "## Wall-clock seconds per measured sample (mean over seeds)",
         "",
         *time_table(results),
+        *_resumed_note(results),
         "",
         "## Kernel quality",
         "",
@@ -179,7 +191,7 @@ def write_markdown(results: dict, missing: list[str], path: Path) -> str:
     ]
     llm = llm_table(results)
     if llm:
-        parts += ["", "## LLM calls (summed over seeds)", "", *llm]
+        parts += ["", "## LLM calls (summed over seeds)", "", *llm, *_resumed_note(results)]
     if missing:
         parts += ["", "## Missing or unfinished runs", ""] + [f"- {m}" for m in missing]
     text = "\n".join(parts) + "\n"
