@@ -25,7 +25,7 @@ lint format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks
 	$(BIN)/ruff format src tests benchmarks
 
-bench: $(STAMP)  # the quick protocol (~35 min on 2 cores); resumable
+bench: $(STAMP)  # the quick protocol (~31 min on 2 cores); resumable
 	$(BIN)/reasoning-compiler bench benchmarks/configs/quick.toml
 
 bench-rpc: $(STAMP)

@@ -276,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 BENCH_EPILOG = """\
 examples:
-  reasoning-compiler bench benchmarks/configs/quick.toml      # the quick protocol (~35 min)
+  reasoning-compiler bench benchmarks/configs/quick.toml      # the quick protocol (~31 min)
   reasoning-compiler bench --workloads matmul --strategies evolutionary,mcts --seeds 0,1 \\
       --trials 36 --out runs/bench-mm
   reasoning-compiler bench benchmarks/configs/ablation-history.toml --arms "depth 2,depth 3"
