@@ -72,14 +72,19 @@ def describe(target: tvm.target.Target) -> dict:
     return json.loads(str(target)) if str(target).startswith("{") else {"target": str(target)}
 
 
+def vector_bits(target: tvm.target.Target) -> int | None:
+    """The widest vector LLVM uses for an llvm target, in bits (None if LLVM cannot say)."""
+    try:
+        return int(tvm.target.codegen.llvm_get_vector_width(target))
+    except Exception:  # an LLVM without this query
+        return None
+
+
 def summarize(target: tvm.target.Target) -> str:
     """One line for an LLM prompt: CPU model, cores and vector width (or the target's kind)."""
     attrs = target.attrs
     if target.kind.name != "llvm":
         return f"{target.kind.name} {attrs.get('arch', '')}".strip()
-    try:
-        bits = int(tvm.target.codegen.llvm_get_vector_width(target))
-        vector = f", {bits}-bit vectors ({bits // 32} float32 lanes)"
-    except Exception:  # an LLVM without this query: leave it out
-        vector = ""
+    bits = vector_bits(target)
+    vector = f", {bits}-bit vectors ({bits // 32} float32 lanes)" if bits else ""
     return f"CPU {attrs.get('mcpu', 'generic')} (LLVM), {attrs.get('num-cores', '?')} cores{vector}"

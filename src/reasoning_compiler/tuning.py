@@ -59,13 +59,15 @@ class _Clock:
     last_run_end: float = 0.0  # when the latest remote result came back
 
 
-class _StopFlag:
+class StopFlag:
+    """Set by the first Ctrl-C; checked between samples (and by the bench between runs)."""
+
     requested = False
 
 
 @derived_object
 class _TimedBuilder(PyBuilder):
-    def __init__(self, inner, clock: _Clock, stop: _StopFlag):
+    def __init__(self, inner, clock: _Clock, stop: StopFlag):
         super().__init__()
         self.inner, self.clock, self.stop = inner, clock, stop
 
@@ -109,7 +111,7 @@ class _TimedRunner(PyRunner):
     With ``parallel`` (RPC: one sample per server at a time) the whole batch is submitted at once.
     """
 
-    def __init__(self, inner, clock: _Clock, stop: _StopFlag, parallel: bool = False):
+    def __init__(self, inner, clock: _Clock, stop: StopFlag, parallel: bool = False):
         super().__init__()
         self.inner, self.clock, self.stop, self.parallel = inner, clock, stop, parallel
 
@@ -147,7 +149,7 @@ def _short_error(message: str) -> str:
 class _SampleRecorder(PyMeasureCallback):
     """Logs every measured sample, saves the cost model, and ends the run on request."""
 
-    def __init__(self, samples: SampleLog, session: int, on_round, stop: _StopFlag, clock, t0):
+    def __init__(self, samples: SampleLog, session: int, on_round, stop: StopFlag, clock, t0):
         super().__init__()
         self.samples, self.session, self.on_round = samples, session, on_round
         self.stop, self.clock, self.t0 = stop, clock, t0
@@ -178,7 +180,7 @@ class _SampleRecorder(PyMeasureCallback):
 
 
 @contextmanager
-def _ctrl_c_stops(stop: _StopFlag, console: Console):
+def ctrl_c_stops(stop: StopFlag, console: Console):
     """First Ctrl-C: finish the sample being measured, save, summarize. Second: abort now."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -297,7 +299,7 @@ def tune(
     baseline = _measure_baseline(kernel, tvm_target, run, settings, remote)
     untuned_seconds = baseline.untuned_seconds
     cost_model = _cost_model(run, resume, console)
-    clock, stop = _Clock(), _StopFlag()
+    clock, stop = _Clock(), StopFlag()
     proposer = None
     if llm_backend is not None:
         proposer = LLMProposer(
@@ -325,7 +327,7 @@ def tune(
 
         if remaining > 0:
             recorder = _SampleRecorder(samples, session, after_round, stop, clock, wall_start)
-            with _ctrl_c_stops(stop, console), _quiet_metaschedule():
+            with ctrl_c_stops(stop, console), _quiet_metaschedule():
                 try:
                     ms.tune_tir(
                         mod=kernel.mod,

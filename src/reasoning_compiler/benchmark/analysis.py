@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..rundir import SampleLog
 from .config import BASELINE_ARM, BenchConfig
 from .runner import RECORDS_NAME
 
@@ -25,22 +26,18 @@ class RunData:
     strategy: str
     seed: int
     untuned_seconds: float
-    latencies: list[float | None]  # per sample, None for a failed one
+    speedups: np.ndarray  # best speedup so far after each sample (0 until one succeeds)
     wall_seconds: list[float]  # per sample: wall time of the run when it finished, all sessions
     result: dict
     peak_rss_gib: float | None = None
 
     @property
-    def speedups(self) -> np.ndarray:
-        """Best speedup so far after each sample (0 until a sample succeeds)."""
-        latencies = np.array([np.inf if x is None else x for x in self.latencies], dtype=float)
-        best = np.minimum.accumulate(latencies) if len(latencies) else latencies
-        with np.errstate(divide="ignore"):
-            return np.where(np.isfinite(best), self.untuned_seconds / best, 0.0)
-
-    @property
     def measured_this_session(self) -> int:
         return self.result["trials"] - self.result.get("resumed_samples", 0)
+
+    def per_sample(self, seconds: float) -> float:
+        """``seconds`` of the last session, per sample it measured."""
+        return seconds / max(1, self.measured_this_session)
 
 
 def read_run(path: Path, workload: str, arm: str, strategy: str, seed: int) -> RunData | None:
@@ -49,26 +46,22 @@ def read_run(path: Path, workload: str, arm: str, strategy: str, seed: int) -> R
         result = json.loads((path / "result.json").read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return None
-    rows = []
-    for line in (path / "samples.jsonl").read_text().splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            break  # a line cut by a hard kill: what comes before is intact
+    samples = SampleLog.open(path / "samples.jsonl")
     # wall_s restarts in each session: chain the sessions.
     walls, offset, last, session = [], 0.0, 0.0, None
-    for row in rows:
+    for row in samples.rows:
         if row.get("session") != session:
             offset, session = offset + last, row.get("session")
         last = row.get("wall_s", 0.0)
         walls.append(offset + last)
+    curve = samples.curve(result["untuned_seconds"])
     return RunData(
         workload=workload,
         arm=arm,
         strategy=strategy,
         seed=seed,
         untuned_seconds=result["untuned_seconds"],
-        latencies=[row.get("latency_s") for row in rows],
+        speedups=np.array([speedup for _, speedup in curve], dtype=float),
         wall_seconds=walls,
         result=result,
     )
@@ -86,8 +79,8 @@ def load_runs(config: BenchConfig) -> tuple[list[RunData], list[str]]:
         if data is None:
             missing.append(f"{name}: {record.get('error') or 'not measured yet'}")
             continue
-        if len(data.latencies) < config.trials:
-            missing.append(f"{name}: {len(data.latencies)} of {config.trials} samples so far")
+        if len(data.speedups) < config.trials:
+            missing.append(f"{name}: {len(data.speedups)} of {config.trials} samples so far")
         data.peak_rss_gib = record.get("peak_rss_gib")
         runs.append(data)
     return runs, missing
@@ -100,9 +93,16 @@ class ArmSummary:
     workload: str
     arm: str
     strategy: str
-    seeds: list[int]
-    curves: list[np.ndarray] = field(repr=False)  # best speedup so far, per seed
-    runs: list[RunData] = field(repr=False)
+    runs: list[RunData] = field(repr=False)  # one per seed
+
+    @property
+    def seeds(self) -> list[int]:
+        return [r.seed for r in self.runs]
+
+    @property
+    def curves(self) -> list[np.ndarray]:
+        """Best speedup so far, per seed."""
+        return [r.speedups for r in self.runs]
 
     @property
     def length(self) -> int:
@@ -130,21 +130,13 @@ class ArmSummary:
 
     def time_split(self) -> dict[str, float]:
         """Seconds per measured sample, by part, mean over seeds."""
-        parts = ("search", "llm", "build", "run")
         split = {
             part: float(
-                np.mean(
-                    [
-                        r.result["time_split"].get(part, 0.0) / max(1, r.measured_this_session)
-                        for r in self.runs
-                    ]
-                )
+                np.mean([r.per_sample(r.result["time_split"].get(part, 0.0)) for r in self.runs])
             )
-            for part in parts
+            for part in ("search", "llm", "build", "run")
         }
-        split["total"] = float(
-            np.mean([r.result["wall_seconds"] / max(1, r.measured_this_session) for r in self.runs])
-        )
+        split["total"] = float(np.mean([r.per_sample(r.result["wall_seconds"]) for r in self.runs]))
         split["baseline_per_run"] = float(
             np.mean([r.result["time_split"]["baseline"] for r in self.runs])
         )
@@ -156,8 +148,8 @@ def summarize(runs: list[RunData]) -> list[ArmSummary]:
     for run in runs:
         groups.setdefault((run.workload, run.arm), []).append(run)
     return [
-        ArmSummary(w, a, g[0].strategy, [r.seed for r in g], [r.speedups for r in g], g)
-        for (w, a), g in groups.items()
+        ArmSummary(workload, arm, group[0].strategy, group)
+        for (workload, arm), group in groups.items()
     ]
 
 
@@ -196,7 +188,8 @@ def analyse(config: BenchConfig, runs: list[RunData], machine: dict | None = Non
         baseline_to_target = baseline.samples_to(target) if (baseline and target) else None
         best = [r.result["best_seconds"] for r in s.runs if r.result.get("best_seconds")]
         flops = s.runs[0].result["flops"]
-        mean_curve = s.mean_curve()
+        stacked = s.stacked()
+        mean_curve = stacked.mean(axis=0)
         relative = None
         if baseline is not None:
             n = min(len(mean_curve), baseline.length)
@@ -211,13 +204,9 @@ def analyse(config: BenchConfig, runs: list[RunData], machine: dict | None = Non
                 "seeds": s.seeds,
                 "samples": s.length,
                 "at": {
-                    str(c): {
-                        "per_seed": s.at(c),
-                        "mean": float(np.mean(s.at(c))),
-                        "std": float(np.std(s.at(c))),
-                    }
-                    for c in checkpoints
-                    if s.at(c)
+                    str(c): {"per_seed": v, "mean": float(np.mean(v)), "std": float(np.std(v))}
+                    for c, v in ((c, s.at(c)) for c in checkpoints)
+                    if v
                 },
                 "final": {
                     "per_seed": [float(c[-1]) for c in s.curves],
@@ -225,8 +214,8 @@ def analyse(config: BenchConfig, runs: list[RunData], machine: dict | None = Non
                 },
                 "curve": {
                     "mean": mean_curve.tolist(),
-                    "min": s.stacked().min(axis=0).tolist(),
-                    "max": s.stacked().max(axis=0).tolist(),
+                    "min": stacked.min(axis=0).tolist(),
+                    "max": stacked.max(axis=0).tolist(),
                     "relative_to_baseline": None if relative is None else relative.tolist(),
                 },
                 "target": {

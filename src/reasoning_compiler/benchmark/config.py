@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
+from ..llm import without_password
 from ..strategies import get_strategy
 from ..workloads import PAPER_WORKLOADS, WORKLOADS, parse_shape
 
@@ -138,7 +139,7 @@ class BenchConfig:
             "workloads": self.workloads,
             "preset": self.preset,
             "shape": self.shape,
-            "arms": [vars(arm) | {"llm": _without_password(arm.llm)} for arm in self.arms],
+            "arms": [vars(arm) | {"llm": _shown(arm.llm)} for arm in self.arms],
             "seeds": self.seeds,
             "trials": self.trials,
             "per_round": self.per_round,
@@ -147,11 +148,11 @@ class BenchConfig:
         }
 
 
-def _without_password(llm: dict) -> dict:
+def _shown(llm: dict) -> dict:
     """Arm LLM settings for config.json and reports: a base URL's password never written."""
     if not llm.get("base_url"):
         return llm
-    return llm | {"base_url": re.sub(r"//[^/@]*@", "//[redacted]@", str(llm["base_url"]))}
+    return llm | {"base_url": without_password(str(llm["base_url"]))}
 
 
 def _positive_ints(key: str, values, minimum: int = 1) -> None:

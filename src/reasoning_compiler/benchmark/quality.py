@@ -192,17 +192,11 @@ def _git_commit() -> str | None:
 
 def machine_info(config) -> dict:
     """The machine, versions and reference timings, measured after the runs (never during)."""
-    import tvm
-
-    from ..target import available_cores, host_target
+    from ..target import available_cores, host_target, vector_bits
     from ..workloads import WORKLOADS, parse_shape
 
     target = host_target()
     mcpu = str(target.attrs.get("mcpu", "generic"))
-    try:
-        vector_bits = int(tvm.target.codegen.llvm_get_vector_width(target))
-    except Exception:  # an LLVM without this query
-        vector_bits = 128
     cores = available_cores()
     references = {}
     for name in config.workloads:
@@ -235,6 +229,6 @@ def machine_info(config) -> dict:
             )
         },  # fmt: skip
         "git_commit": _git_commit(),
-        "peak": machine_peak(mcpu, cores, vector_bits),
+        "peak": machine_peak(mcpu, cores, vector_bits(target) or 128),
         "references": references,
     }

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import signal
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from ..tuning import StopFlag, ctrl_c_stops
 from .config import BenchConfig, RunSpec
 
 RECORDS_NAME = "bench_runs.json"  # per run: peak memory, exit status, error, when
@@ -127,13 +126,15 @@ def run_all(config: BenchConfig, console: Console, progress: bool = True) -> boo
         f"{finished} already finished, {len(todo)} to measure; results in {config.out}"
     )
     records = _Records(config.out)
-    stop = {"requested": False}
-    with _progress(progress, console) as bar, _parent_ctrl_c(stop, console):
+    # Ctrl-C reaches the running child too, which finishes its sample and saves; we then stop
+    # before the next run (the default handler would kill us mid-run).
+    stop = StopFlag()
+    with _progress(progress, console) as bar, ctrl_c_stops(stop, console):
         overall = bar.add_task(
             "all runs", total=sum(config.trials - s.measured for s in todo), status=""
         )
         for number, state in enumerate(todo, start=finished + 1):
-            if stop["requested"]:
+            if stop.requested:
                 break
             spec = state.spec
             label = f"{spec.workload} · {spec.arm.label} · seed {spec.seed}"
@@ -143,17 +144,17 @@ def run_all(config: BenchConfig, console: Console, progress: bool = True) -> boo
             records.update(spec, **record)
             bar.remove_task(task)
             if record["exit"] == INTERRUPTED_EXIT:
-                stop["requested"] = True
+                stop.requested = True
             elif record["exit"] != 0:
                 console.print(f"[red]{label} failed:[/red] {record.get('error')}")
             elif not progress:
                 console.print(f"{label}: done in {record['seconds']:.0f} s")
-    if stop["requested"]:
+    if stop.requested:
         console.print(
             "[yellow]stopped; measured samples are kept. Run the same command again to "
             "continue where it stopped.[/yellow]"
         )
-    return not stop["requested"]
+    return not stop.requested
 
 
 def _run_one(spec: RunSpec, config, state: RunState, bar, task, overall) -> dict:
@@ -191,27 +192,6 @@ def _run_one(spec: RunSpec, config, state: RunState, bar, task, overall) -> dict
     if child.exitcode not in (0, INTERRUPTED_EXIT):
         record["error"] = errors.get() if not errors.empty() else f"exit code {child.exitcode}"
     return record
-
-
-@contextmanager
-def _parent_ctrl_c(stop: dict, console: Console):
-    """Ctrl-C reaches the running child too, which finishes its sample and saves; we then stop
-    before the next run. The default handler would kill us mid-run."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        if stop["requested"]:
-            raise KeyboardInterrupt
-        stop["requested"] = True
-        console.print("[yellow]Ctrl-C: stopping after the sample being measured[/yellow]")
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 class _NoBar:

@@ -53,8 +53,13 @@ class LLMSettings:
         password in a base URL."""
         data = asdict(self)
         if self.base_url:
-            data["base_url"] = re.sub(r"//[^/@]*@", "//[redacted]@", self.base_url)
+            data["base_url"] = without_password(self.base_url)
         return data
+
+
+def without_password(url: str) -> str:
+    """``url`` with any user:password@ part replaced, for files and logs."""
+    return re.sub(r"//[^/@]*@", "//[redacted]@", url)
 
 
 def open_llm(settings: LLMSettings) -> LLM:
