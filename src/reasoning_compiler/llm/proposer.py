@@ -8,8 +8,9 @@ the random proposer makes the others, and all of them after Ctrl-C.
 Every exchange goes to ``llm_transcript.jsonl`` in the work dir: the prompt, the raw answer, the
 parsed sequence, tokens and seconds. The same file is the cache that ``--llm replay:DIR`` reads.
 Faults never stop a run: the proposal becomes a random one, the first fault of each kind is
-shown once, and after ``MAX_CONSECUTIVE_ERRORS`` failed calls in a row the LLM is not asked again
-in this run (an endpoint that is down would otherwise cost its timeout on every expansion).
+shown once, and after ``MAX_CONSECUTIVE_ERRORS`` failed calls in a row (or one the backend calls
+permanent, such as a local model whose worker keeps dying) the LLM is not asked again in this run
+(an endpoint that is down would otherwise cost its timeout on every expansion).
 """
 
 from __future__ import annotations
@@ -132,7 +133,13 @@ class LLMProposer:
         if not self._llm_turn():
             self.stats.random_proposals += 1
             return random_sequence(context.transformations, 1, rng)
-        prompt = build_prompt(context, self.problem, fits=self._fits)
+        try:  # a local model counts the prompt's tokens, so its faults can happen here too
+            prompt = build_prompt(context, self.problem, fits=self._fits)
+        except LLMError as error:
+            self.stats.calls += 1
+            backend, model = self.llm.identity()
+            entry = {"key": None, "backend": backend, "model": model, "request": None}
+            return self._failed(error, entry | {"cached": False})
         request = Request(
             system=prompt.system,
             user=prompt.user,
@@ -220,8 +227,11 @@ class LLMProposer:
         self._consecutive_errors += 1
         self._warn_once(error.reason, f"{error.reason} ({error.detail[:160]})")
         self.transcript.append(entry | {"error": error.reason, "detail": error.detail[:500]})
-        if self._consecutive_errors >= MAX_CONSECUTIVE_ERRORS:
+        if error.permanent:
+            stats.disabled = f"{error.reason} ({error.detail[:160]})"
+        elif self._consecutive_errors >= MAX_CONSECUTIVE_ERRORS:
             stats.disabled = f"{self._consecutive_errors} failed calls in a row ({error.reason})"
+        if stats.disabled:
             self.warn(f"not asking the LLM again in this run: {stats.disabled}")
         return []  # nothing valid: MCTS falls back to one random transformation
 
