@@ -26,7 +26,8 @@ def test_sample_log_curve_and_failures(tmp_path):
     log.append(latency_s=0.25, error=None)
     assert log.failed == 1
     assert log.best_seconds == 0.25
-    assert log.curve(1.0) == [[1, 0.0], [2, 2.0], [3, 2.0], [4, 4.0]]
+    assert log.curve(1.0) == [[1, 1.0], [2, 2.0], [3, 2.0], [4, 4.0]]
+    assert log.curve(0.4) == [[1, 1.0], [2, 1.0], [3, 1.0], [4, 1.6]]  # never below untuned
     reopened = SampleLog.open(tmp_path / "s.jsonl")
     assert [r["index"] for r in reopened.rows] == [1, 2, 3, 4]
 
@@ -69,3 +70,53 @@ def test_unwritable_work_dir(tmp_path):
     blocker.write_text("x")
     with pytest.raises(UserError, match="cannot write to work dir"):
         RunDir.prepare(blocker / "run", CONFIG, resume=False, overwrite=False)
+
+
+def _record(run_secs) -> str:
+    return json.dumps([0, [["trace"], run_secs, {"kind": "llvm"}, []]]) + "\n"
+
+
+def _killed_run(tmp_path, rows: int, records: list) -> RunDir:
+    """A work dir as a killed session leaves it: ``records`` in the database, ``rows`` logged."""
+    run = RunDir.prepare(tmp_path / "run", CONFIG, resume=False, overwrite=False)
+    log = SampleLog.open(run.samples_path)
+    for i in range(rows):
+        log.append(latency_s=records[i][0], error=None, wall_s=float(i), session=1)
+    run.workloads_path.write_text('["workload"]\n')
+    run.records_path.write_text("".join(_record(r) for r in records))
+    return RunDir.prepare(tmp_path / "run", CONFIG, resume=True, overwrite=False)
+
+
+def test_resume_logs_what_the_database_holds_and_the_log_lacks(tmp_path):
+    run = _killed_run(tmp_path, 1, [[0.5], [0.25, 0.75], [1e10]])
+    with run.samples_path.open("a") as file:
+        file.write('{"index": 2, "lat')  # torn by the kill
+    with run.records_path.open("a") as file:
+        file.write('[0, [["tra')  # the commit that was under way: never logged
+    notes = run.recover()
+    assert len(notes) == 3  # two torn lines cut, two samples logged from the database
+    rows = SampleLog.open(run.samples_path).rows
+    assert [r["index"] for r in rows] == [1, 2, 3]
+    assert rows[1]["latency_s"] == 0.5 and rows[1]["recovered"] and rows[1]["session"] == 1
+    assert rows[1]["wall_s"] == 0.0  # a lower bound: the sample before it in that session
+    assert rows[2]["latency_s"] is None and "recovered" in rows[2]["error"]
+    assert len(run.records_path.read_text().splitlines()) == 3
+    assert run.recover() == []  # consistent now
+
+
+@pytest.mark.parametrize(
+    ("damage", "file"),
+    [
+        (lambda run: run.records_path.write_text(_record([0.5])), "database_tuning_record"),
+        (lambda run: run.records_path.unlink(), "database_tuning_record"),
+        (lambda run: run.workloads_path.unlink(), "database_workload"),
+        (lambda run: run.samples_path.write_text("garbage\n" * 2), "samples.jsonl"),
+        (lambda run: run.config_path.write_text("{not json"), "run.json"),
+    ],
+)
+def test_damage_no_kill_can_cause_is_a_one_line_error(tmp_path, damage, file):
+    run = _killed_run(tmp_path, 2, [[0.5], [0.25]])
+    damage(run)
+    with pytest.raises(UserError, match=file) as error:
+        RunDir.prepare(run.path, CONFIG, resume=True, overwrite=False).recover()
+    assert "--overwrite" in str(error.value) and "\n" not in str(error.value)

@@ -109,7 +109,9 @@ def test_failed_builds_are_recorded_and_the_run_goes_on(strategy, tmp_path):
         progress=False,
     )
     assert result.trials == 4 and result.failed_trials == 4
-    assert result.best_seconds is None and result.speedup is None
+    # Nothing tuned ran: the result is the untuned program, never "no result".
+    assert result.untuned_is_best and result.speedup == 1.0
+    assert result.best_seconds == result.untuned_seconds
     assert all(
         r["latency_s"] is None and r["error"].startswith("build:")
         for r in read_samples(tmp_path / "run")
@@ -180,3 +182,32 @@ def test_a_program_with_the_wrong_output_is_never_timed(tmp_path):
     )
     with pytest.raises(rc.TuningError, match="wrong output: max relative error"):
         rc.tune(f"{path}:double", trials=2, work_dir=tmp_path / "run", progress=False)
+
+
+INT_ADD = """
+from tvm import te
+
+
+def int_add(n: int = 1024):
+    a = te.placeholder((n,), "int32", name="a")
+    b = te.placeholder((n,), "int32", name="b")
+    return [a, b, te.compute((n,), lambda i: a[i] + b[i], name="c")]
+"""
+
+
+def test_a_tuner_never_hands_back_something_slower_than_the_untuned_program(tmp_path):
+    # 1,024 integer additions: threads and tiling only add overhead to a microsecond loop.
+    path = tmp_path / "intadd.py"
+    path.write_text(INT_ADD)
+    result = rc.tune(
+        f"{path}:int_add", strategy="mcts", trials=8, work_dir=tmp_path / "run", progress=False
+    )
+    measured = [row["latency_s"] for row in read_samples(tmp_path / "run") if row["latency_s"]]
+    assert measured and min(measured) >= result.untuned_seconds  # no variant was faster
+    assert result.untuned_is_best and result.speedup == 1.0
+    assert result.best_seconds == result.untuned_seconds
+    assert all(speedup == 1.0 for _, speedup in result.curve)
+    assert "no faster variant found" in str(result)
+    best = (tmp_path / "run" / "best_program.py").read_text()
+    assert best.startswith("# No tuned variant") and "parallel" not in best
+    assert result.correct is True

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import TuningError, UserError
+from .errors import MAX_COUNT, TuningError, UserError
 from .strategies import DEFAULT_STRATEGY, STRATEGIES
 from .workloads import WORKLOADS
 
@@ -48,7 +48,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _at_least(minimum: float, kind: type = int):
-    """An argparse type: an integer (or, with ``kind=float``, a finite number) >= ``minimum``."""
+    """An argparse type: an integer (or, with ``kind=float``, a finite number) >= ``minimum``;
+    integers also at most ``MAX_COUNT``, which MetaSchedule's counters and seeds hold."""
 
     def parse(text: str):
         try:
@@ -59,6 +60,8 @@ def _at_least(minimum: float, kind: type = int):
         if kind is int and value < minimum:
             need = "positive" if minimum == 1 else f"at least {minimum}"
             raise argparse.ArgumentTypeError(f"must be {need}, got {value}")
+        if kind is int and value > MAX_COUNT:
+            raise argparse.ArgumentTypeError(f"must be at most {MAX_COUNT}, got {value}")
         if not math.isfinite(value) or value < minimum:
             raise argparse.ArgumentTypeError(f"must be a number >= {minimum:g}, got {text}")
         return value

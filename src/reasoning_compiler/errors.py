@@ -11,3 +11,12 @@ class TuningError(RuntimeError):
 
 class TuningStopped(Exception):
     """Raised inside MetaSchedule callbacks to end a run early (Ctrl-C)."""
+
+
+MAX_COUNT = 2**31 - 1  # the largest count or seed that MetaSchedule's integer fields hold
+
+
+def check_count(flag: str, value, minimum: int = 1) -> None:
+    """A count or seed from the user: an integer in [minimum, MAX_COUNT], or a UserError."""
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_COUNT:
+        raise UserError(f"{flag} must be an integer from {minimum} to {MAX_COUNT}, got {value!r}")

@@ -35,6 +35,7 @@ class TuneResult:
     settings: dict = field(default_factory=dict)  # evaluator, cost model, strategy parameters
     search_stats: dict | None = None  # tree search counters (mcts strategies)
     llm: dict | None = None  # LLM accounting (llm-mcts): calls, valid proposals, tokens, seconds
+    untuned_is_best: bool = False  # no sample beat the untuned program, which is the result
 
     @property
     def seconds_per_sample(self) -> float | None:
@@ -81,11 +82,11 @@ class TuneResult:
         if self.curve:
             xs, ys = zip(*self.curve, strict=True)
             ax.step(xs, ys, where="post", label=f"{self.strategy} (seed {self.seed})")
+            ax.legend(fontsize=8)
         ax.set_xlabel("samples measured")
         ax.set_ylabel("speedup over untuned")
         ax.set_title(f"{self.workload} [{self.preset}]", fontsize=10)
         ax.set_ylim(bottom=0)
-        ax.legend(fontsize=8)
         if path is not None:
             ax.figure.tight_layout()
             ax.figure.savefig(path, dpi=110)
@@ -93,9 +94,18 @@ class TuneResult:
                 plt.close(ax.figure)
         return ax
 
+    def _speedup_text(self) -> str:
+        if self.speedup is None:
+            return "n/a"
+        if self.untuned_is_best:
+            return f"{self.speedup:.2f}x (no faster variant found: the untuned program is best)"
+        return f"{self.speedup:.2f}x"
+
     def summary_rows(self) -> list[tuple[str, str]]:
         def ms(seconds):
-            return "n/a" if seconds is None else f"{seconds * 1e3:.3f} ms"
+            if seconds is None:
+                return "n/a"
+            return f"{seconds * 1e3:.3f} ms" if seconds >= 1e-4 else f"{seconds * 1e6:.2f} us"
 
         split = self.time_split
         rows = [
@@ -103,7 +113,7 @@ class TuneResult:
             ("strategy", f"{self.strategy} (seed {self.seed})"),
             ("untuned latency", ms(self.untuned_seconds)),
             ("best latency", ms(self.best_seconds)),
-            ("speedup", "n/a" if self.speedup is None else f"{self.speedup:.2f}x"),
+            ("speedup", self._speedup_text()),
             ("throughput", "n/a" if self.gflops is None else f"{self.gflops:.1f} GFLOP/s"),
             ("samples", f"{self.trials} ({self.failed_trials} failed)"),
             (

@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .errors import UserError
+from .errors import UserError, check_count
 from .search.tree import SearchStats
 
 # Upstream MetaSchedule defaults, stated so that comparisons are honest.
@@ -45,10 +45,12 @@ LLM_MCTS_DEFAULTS = {
 def _need(params: dict, name: str, kind: type, minimum: float, flag: str) -> None:
     """``params[name]`` must be a number (``kind=float``) or an integer >= ``minimum``."""
     value = params[name]
-    ok = isinstance(value, (int, float) if kind is float else int) and value >= minimum
+    if kind is int:
+        check_count(flag, value, minimum)
+        return
+    ok = isinstance(value, int | float) and math.isfinite(value) and value >= minimum
     if not ok or isinstance(value, bool):
-        kind_name = "a number" if kind is float else "an integer"
-        raise UserError(f"{flag} must be {kind_name} >= {minimum}, got {value!r}")
+        raise UserError(f"{flag} must be a number >= {minimum}, got {value!r}")
 
 
 def _check_mcts(params: dict) -> None:
@@ -70,7 +72,9 @@ def _check_llm_mcts(params: dict) -> None:
 def _evolutionary(params: dict, stats: SearchStats, cost_model, proposer):
     from tvm.s_tir import meta_schedule as ms  # TVM loads on use: keeps `--help` fast
 
-    return ms.search_strategy.EvolutionarySearch(**params)
+    from .search.metaschedule import MeasuredOnce
+
+    return MeasuredOnce(ms.search_strategy.EvolutionarySearch(**params))
 
 
 def _mcts(params: dict, stats: SearchStats, cost_model, proposer):

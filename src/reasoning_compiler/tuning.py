@@ -8,8 +8,10 @@ callback that logs every sample to ``samples.jsonl`` and drives the progress dis
 from __future__ import annotations
 
 import logging
+import os
 import re
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -31,8 +33,8 @@ from tvm.s_tir.meta_schedule.runner.local_runner import LocalRunnerFuture
 
 from . import measure
 from . import rpc as remote_measurement
-from .errors import TuningError, TuningStopped, UserError
-from .llm import LLMProposer, LLMSettings, Transcript, open_llm
+from .errors import TuningError, TuningStopped, UserError, check_count
+from .llm import TRANSCRIPT_NAME, LLMProposer, LLMSettings, Transcript, open_llm
 from .result import TuneResult
 from .rundir import RunDir, SampleLog
 from .search.tree import SearchStats
@@ -147,48 +149,80 @@ def _short_error(message: str) -> str:
 
 @derived_object
 class _SampleRecorder(PyMeasureCallback):
-    """Logs every measured sample, saves the cost model, and ends the run on request."""
+    """Commits, logs and learns from every measured sample; ends the run on request.
+
+    It replaces MetaSchedule's default callbacks so that a sample interrupted before it ran
+    reaches neither the database nor the cost model (it was never measured), and so that each
+    round is committed to the database before it is logged (see ``rundir.py``).
+    """
 
     def __init__(self, samples: SampleLog, session: int, on_round, stop: StopFlag, clock, t0):
         super().__init__()
         self.samples, self.session, self.on_round = samples, session, on_round
         self.stop, self.clock, self.t0 = stop, clock, t0
+        self.add_to_database = ms.measure_callback.AddToDatabase()
+        self.update_cost_model = ms.measure_callback.UpdateCostModel()
+        self.remove_build_artifacts = ms.measure_callback.RemoveBuildArtifact()
 
     def apply(self, task_scheduler, task_id, measure_candidates, builder_results, runner_results):
-        for built, ran in zip(builder_results, runner_results, strict=True):
-            latency, error = None, None
-            if built.error_msg:
-                error = "build: " + _short_error(built.error_msg)
-            elif ran.error_msg:
-                if _INTERRUPTED in str(ran.error_msg):
-                    continue  # never ran: not a sample
-                error = "run: " + _short_error(ran.error_msg)
-            else:
-                latency = float(np.mean([float(s) for s in ran.run_secs]))
-            # Seconds since this session started, when the sample finished: its run, or for a
-            # failed build the end of its batch of builds.
-            done = self.clock.finished_at.pop(str(built.artifact_path), self.clock.last_build_end)
-            self.samples.append(
-                latency_s=latency,
-                error=error,
-                wall_s=round(done - self.t0, 3),
-                session=self.session,
-            )
+        results = list(zip(measure_candidates, builder_results, runner_results, strict=True))
+        measured = [r for r in results if not self._interrupted(*r)]
+        columns = [list(column) for column in zip(*measured, strict=True)] or [[], [], []]
+        self.add_to_database.apply(task_scheduler, task_id, *columns)
+        for _, built, ran in measured:
+            self.samples.append(**self._row(built, ran))
+        self.update_cost_model.apply(task_scheduler, task_id, *columns)
+        self.remove_build_artifacts.apply(
+            task_scheduler, task_id, measure_candidates, builder_results, runner_results
+        )
         self.on_round()
         if self.stop.requested:
             raise TuningStopped()
 
+    def _interrupted(self, candidate, built, ran) -> bool:
+        """Not run, or failed while Ctrl-C was under way (a terminal's Ctrl-C reaches the build
+        and run workers too): not a measurement, so not a sample."""
+        if _INTERRUPTED in str(ran.error_msg or ""):
+            return True
+        return self.stop.requested and bool(built.error_msg or ran.error_msg)
+
+    def _row(self, built, ran) -> dict:
+        latency, error = None, None
+        if built.error_msg:
+            error = "build: " + _short_error(built.error_msg)
+        elif ran.error_msg:
+            error = "run: " + _short_error(ran.error_msg)
+        else:
+            latency = float(np.mean([float(s) for s in ran.run_secs]))
+        # Seconds since this session started, when the sample finished: its run, or for a
+        # failed build the end of its batch of builds.
+        done = self.clock.finished_at.pop(str(built.artifact_path), self.clock.last_build_end)
+        return {
+            "latency_s": latency,
+            "error": error,
+            "wall_s": round(done - self.t0, 3),
+            "session": self.session,
+        }
+
 
 @contextmanager
 def ctrl_c_stops(stop: StopFlag, console: Console):
-    """First Ctrl-C: finish the sample being measured, save, summarize. Second: abort now."""
+    """First Ctrl-C: finish the sample being measured, save, summarize. Second: abort now
+    (exit 130; in a notebook or at a Python prompt, KeyboardInterrupt)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum, frame):
         if stop.requested:
-            raise KeyboardInterrupt
+            if _interactive():
+                raise KeyboardInterrupt
+            # Raised inside MetaSchedule's native callbacks, KeyboardInterrupt can end in a
+            # segfault. Each round reaches the database before the log, so ending here is as
+            # safe as a kill: --resume picks up exactly what was measured.
+            console.print("[yellow]aborted; continue with --resume[/yellow]")
+            console.file.flush()
+            os._exit(130)
         stop.requested = True
         console.print(
             "[yellow]Ctrl-C: stopping after the sample being measured "
@@ -198,8 +232,17 @@ def ctrl_c_stops(stop: StopFlag, console: Console):
     previous = signal.signal(signal.SIGINT, handler)
     try:
         yield
+    except Exception:
+        if stop.requested:  # a terminal's Ctrl-C also ends build and run workers mid-task
+            raise KeyboardInterrupt from None
+        raise
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _interactive() -> bool:
+    """A Python prompt or a notebook, where the process must live on after an abort."""
+    return hasattr(sys, "ps1") or "ipykernel" in sys.modules
 
 
 def default_work_dir(kernel: Kernel, strategy: str, seed: int) -> Path:
@@ -249,172 +292,179 @@ def tune(
     """
     wall_start = time.perf_counter()
     console = console or Console(stderr=True)
-    if not isinstance(trials, int) or trials <= 0:
-        raise UserError(f"--trials must be a positive integer, got {trials!r}")
-    if not isinstance(per_round, int) or per_round <= 0:
-        raise UserError(f"--per-round must be a positive integer, got {per_round!r}")
-    if not isinstance(seed, int) or seed < 0:
-        raise UserError(f"--seed must be a non-negative integer, got {seed!r}")
-    kernel = workload if isinstance(workload, Kernel) else load_kernel(workload, preset, shape)
-    search = get_strategy(strategy)
-    search_params = search.resolve(strategy_options)
-    search_stats = SearchStats()
-    if not search.uses_llm and llm is not None:
-        raise UserError(f"--llm applies to --strategy llm-mcts, not {search.name}")
-    llm_settings = llm if isinstance(llm, LLMSettings) else LLMSettings(backend=llm or "local")
-    # Opened before anything is built or measured: a missing model fails at once.
-    llm_backend = open_llm(llm_settings) if search.uses_llm else None
-    remote = remote_measurement.connect(rpc, rpc_key, rpc_workers) if rpc else None
-    if remote is not None and target in (None, "host"):
-        console.print(
-            "[yellow]--rpc without --target: assuming the remote devices are like this "
-            "machine (its CPU and core count)[/yellow]"
-        )
-    tvm_target = make_target(target)
-    measure.register_tensor_intrinsics(tvm_target)
-    settings = settings or measure.MeasureSettings(builder_workers=available_cores())
-    config = {
-        "workload": kernel.name,
-        "preset": kernel.preset,
-        "shape": kernel.shape,
-        "strategy": search.name,
-        "strategy_options": search_params,
-        "llm": llm_settings.as_dict() if llm_backend else None,
-        "seed": seed,
-        "target": describe(tvm_target),
-        "trials": trials,
-        "per_round": per_round,
-        "source": kernel.source,
-    }
-    run = RunDir.prepare(
-        work_dir or default_work_dir(kernel, search.name, seed),
-        config,
-        resume=resume,
-        overwrite=overwrite,
-    )
-    session = run.config["sessions"]
-    samples = SampleLog.open(run.samples_path)
-    resumed_samples = len(samples)
-
-    baseline = _measure_baseline(kernel, tvm_target, run, settings, remote)
-    untuned_seconds = baseline.untuned_seconds
-    cost_model = _cost_model(run, resume, console)
-    clock, stop = _Clock(), StopFlag()
-    proposer = None
-    if llm_backend is not None:
-        proposer = LLMProposer(
-            llm_backend,
-            problem=f"Program: {kernel.describe()}\nTarget: {summarize(tvm_target)}",
-            transcript=Transcript(run.path),
-            every=search_params["llm_every"],
-            budget=search_params["llm_budget"],
-            temperature=llm_settings.temperature,
-            max_tokens=llm_settings.max_tokens,
-            warn=lambda message: console.print(f"[yellow]LLM: {escape(message)}[/yellow]"),
-            stopping=lambda: stop.requested,
-        )
-    remaining = trials - resumed_samples
-    interrupted = False
-    tune_start = time.perf_counter()
-    with _progress(progress, console, kernel, trials, untuned_seconds, samples) as show:
-
-        def after_round():
-            show()
-            if cost_model.booster is not None:
-                with warnings.catch_warnings():  # xgboost's note about its file format
-                    warnings.simplefilter("ignore")
-                    cost_model.save(str(run.cost_model_path))
-
-        if remaining > 0:
-            recorder = _SampleRecorder(samples, session, after_round, stop, clock, wall_start)
-            with ctrl_c_stops(stop, console), _quiet_metaschedule():
-                try:
-                    ms.tune_tir(
-                        mod=kernel.mod,
-                        target=tvm_target,
-                        work_dir=str(run.path),
-                        max_trials_global=remaining,
-                        num_trials_per_iter=per_round,
-                        builder=_TimedBuilder(measure.make_builder(settings), clock, stop),
-                        runner=_TimedRunner(
-                            measure.make_runner(
-                                settings, baseline.check, baseline.run_timeout, rpc=remote
-                            ),
-                            clock,
-                            stop,
-                            parallel=remote is not None,
-                        ),
-                        database=ms.database.JSONDatabase(work_dir=str(run.path)),
-                        cost_model=cost_model,
-                        measure_callbacks=[*ms.MeasureCallback.create("default"), recorder],
-                        strategy=search.create(search_params, search_stats, cost_model, proposer),
-                        seed=seed + session - 1,
-                        num_tuning_cores=available_cores(),
-                    )
-                except Exception as err:
-                    if not stop.requested:
-                        raise TuningError(
-                            f"MetaSchedule failed on {kernel.describe()}: {_short_error(err)}; "
-                            f"samples measured so far are in {run.path}"
-                        ) from err
-                    interrupted = True
-    tune_time = time.perf_counter() - tune_start
-
-    best = samples.best_seconds
-    verify_start = time.perf_counter()
-    verified = _verify_best(kernel, tvm_target, run, baseline, remote) if best else {}
-    verify_time = time.perf_counter() - verify_start
-
-    llm_seconds = proposer.stats.seconds if proposer else 0.0
-    result = TuneResult(
-        workload=kernel.name,
-        preset=kernel.preset,
-        shape=kernel.shape,
-        strategy=search.name,
-        seed=seed,
-        trials=len(samples),
-        failed_trials=samples.failed,
-        untuned_seconds=untuned_seconds,
-        best_seconds=best,
-        speedup=untuned_seconds / best if best else None,
-        gflops=kernel.flops / best / 1e9 if best else None,
-        flops=kernel.flops,
-        curve=samples.curve(untuned_seconds),
-        wall_seconds=time.perf_counter() - wall_start,
-        time_split={
-            "search": max(0.0, tune_time - clock.build - clock.run - llm_seconds),
-            "llm": llm_seconds,
-            "build": clock.build,
-            "run": clock.run,
-            "baseline": baseline.measure_time + verify_time,
-        },
-        target=describe(tvm_target),
-        tvm_version=tvm.__version__,
-        work_dir=str(run.path),
-        interrupted=interrupted,
-        resumed_samples=resumed_samples,
-        search_stats=search_stats.as_dict() if search_stats.iterations else None,
-        llm=proposer.summary() if proposer else None,
-        settings={
-            "measure": settings.as_dict()
-            | {"run_timeout_s": baseline.run_timeout, "baseline_repeats": BASELINE_REPEATS},
-            "cost_model": {"kind": "xgb", "num_warmup_samples": COST_MODEL_WARMUP},
-            "per_round": per_round,
-            "strategy": search_params,
-            "metaschedule_seed": seed + session - 1,
-            "rpc": remote.as_dict() if remote else None,
+    stop = StopFlag()
+    # From the start: a Ctrl-C during the baseline or an LLM load is as orderly as one later.
+    with ctrl_c_stops(stop, console):
+        check_count("--trials", trials)
+        check_count("--per-round", per_round)
+        check_count("--seed", seed, minimum=0)
+        kernel = workload if isinstance(workload, Kernel) else load_kernel(workload, preset, shape)
+        search = get_strategy(strategy)
+        search_params = search.resolve(strategy_options)
+        search_stats = SearchStats()
+        if not search.uses_llm and llm is not None:
+            raise UserError(f"--llm applies to --strategy llm-mcts, not {search.name}")
+        llm_settings = llm if isinstance(llm, LLMSettings) else LLMSettings(backend=llm or "local")
+        # Opened before anything is built or measured: a missing model fails at once.
+        llm_backend = open_llm(llm_settings) if search.uses_llm else None
+        remote = remote_measurement.connect(rpc, rpc_key, rpc_workers) if rpc else None
+        if remote is not None and target in (None, "host"):
+            console.print(
+                "[yellow]--rpc without --target: assuming the remote devices are like this "
+                "machine (its CPU and core count)[/yellow]"
+            )
+        tvm_target = make_target(target)
+        measure.register_tensor_intrinsics(tvm_target)
+        settings = settings or measure.MeasureSettings(builder_workers=available_cores())
+        config = {
+            "workload": kernel.name,
+            "preset": kernel.preset,
+            "shape": kernel.shape,
+            "strategy": search.name,
+            "strategy_options": search_params,
             "llm": llm_settings.as_dict() if llm_backend else None,
-        },
-        **verified,
-    )
-    result.write_json(run.result_path)
-    try:
-        result.plot(run.path / "curve.png")
-    except Exception as err:  # a missing plot never costs the measurements
-        console.print(f"[yellow]curve.png not written: {escape(str(err))}[/yellow]")
-    if json_path:
-        result.write_json(json_path)
-    return result
+            "seed": seed,
+            "target": describe(tvm_target),
+            "trials": trials,
+            "per_round": per_round,
+            "source": kernel.source,
+        }
+        run = RunDir.prepare(
+            work_dir or default_work_dir(kernel, search.name, seed),
+            config,
+            resume=resume,
+            overwrite=overwrite,
+        )
+        session = run.config["sessions"]
+        if resume:
+            for note in run.recover(llm_transcript=run.path / TRANSCRIPT_NAME):
+                console.print(f"[yellow]resume: {escape(note)}[/yellow]")
+        samples = SampleLog.open(run.samples_path)
+        resumed_samples = len(samples)
+
+        baseline = _measure_baseline(kernel, tvm_target, run, settings, remote)
+        untuned_seconds = baseline.untuned_seconds
+        cost_model = _cost_model(run, resume, console)
+        clock = _Clock()
+        proposer = None
+        if llm_backend is not None:
+            proposer = LLMProposer(
+                llm_backend,
+                problem=f"Program: {kernel.describe()}\nTarget: {summarize(tvm_target)}",
+                transcript=Transcript(run.path),
+                every=search_params["llm_every"],
+                budget=search_params["llm_budget"],
+                temperature=llm_settings.temperature,
+                max_tokens=llm_settings.max_tokens,
+                warn=lambda message: console.print(f"[yellow]LLM: {escape(message)}[/yellow]"),
+                stopping=lambda: stop.requested,
+            )
+        remaining = trials - resumed_samples
+        interrupted = False
+        tune_start = time.perf_counter()
+        with _progress(progress, console, kernel, trials, untuned_seconds, samples) as show:
+
+            def after_round():
+                show()
+                if cost_model.booster is not None:
+                    with warnings.catch_warnings():  # xgboost's note about its file format
+                        warnings.simplefilter("ignore")
+                        cost_model.save(str(run.cost_model_path))
+
+            if remaining > 0:
+                recorder = _SampleRecorder(samples, session, after_round, stop, clock, wall_start)
+                strategy_object = search.create(search_params, search_stats, cost_model, proposer)
+                with _quiet_metaschedule():
+                    try:
+                        ms.tune_tir(
+                            mod=kernel.mod,
+                            target=tvm_target,
+                            work_dir=str(run.path),
+                            max_trials_global=remaining,
+                            num_trials_per_iter=per_round,
+                            builder=_TimedBuilder(measure.make_builder(settings), clock, stop),
+                            runner=_TimedRunner(
+                                measure.make_runner(
+                                    settings, baseline.check, baseline.run_timeout, rpc=remote
+                                ),
+                                clock,
+                                stop,
+                                parallel=remote is not None,
+                            ),
+                            database=ms.database.JSONDatabase(work_dir=str(run.path)),
+                            cost_model=cost_model,
+                            measure_callbacks=[recorder],
+                            strategy=strategy_object,
+                            seed=seed + session - 1,
+                            num_tuning_cores=available_cores(),
+                        )
+                    except Exception as err:
+                        if not stop.requested:
+                            raise TuningError(
+                                f"MetaSchedule failed on {kernel.describe()}: {_short_error(err)}; "
+                                f"samples measured so far are in {run.path}"
+                            ) from err
+                        interrupted = True
+        tune_time = time.perf_counter() - tune_start
+
+        # The untuned program is a candidate too: a tuner never hands back something slower.
+        untuned_is_best = samples.best_seconds is None or samples.best_seconds >= untuned_seconds
+        best = untuned_seconds if untuned_is_best else samples.best_seconds
+        verify_start = time.perf_counter()
+        verified = _verify_best(kernel, tvm_target, run, baseline, remote, untuned_is_best)
+        verify_time = time.perf_counter() - verify_start
+
+        llm_seconds = proposer.stats.seconds if proposer else 0.0
+        result = TuneResult(
+            workload=kernel.name,
+            preset=kernel.preset,
+            shape=kernel.shape,
+            strategy=search.name,
+            seed=seed,
+            trials=len(samples),
+            failed_trials=samples.failed,
+            untuned_seconds=untuned_seconds,
+            best_seconds=best,
+            speedup=untuned_seconds / best,
+            gflops=kernel.flops / best / 1e9,
+            untuned_is_best=untuned_is_best,
+            flops=kernel.flops,
+            curve=samples.curve(untuned_seconds),
+            wall_seconds=time.perf_counter() - wall_start,
+            time_split={
+                "search": max(0.0, tune_time - clock.build - clock.run - llm_seconds),
+                "llm": llm_seconds,
+                "build": clock.build,
+                "run": clock.run,
+                "baseline": baseline.measure_time + verify_time,
+            },
+            target=describe(tvm_target),
+            tvm_version=tvm.__version__,
+            work_dir=str(run.path),
+            interrupted=interrupted,
+            resumed_samples=resumed_samples,
+            search_stats=search_stats.as_dict() if search_stats.iterations else None,
+            llm=proposer.summary() if proposer else None,
+            settings={
+                "measure": settings.as_dict()
+                | {"run_timeout_s": baseline.run_timeout, "baseline_repeats": BASELINE_REPEATS},
+                "cost_model": {"kind": "xgb", "num_warmup_samples": COST_MODEL_WARMUP},
+                "per_round": per_round,
+                "strategy": search_params,
+                "metaschedule_seed": seed + session - 1,
+                "rpc": remote.as_dict() if remote else None,
+                "llm": llm_settings.as_dict() if llm_backend else None,
+            },
+            **verified,
+        )
+        result.write_json(run.result_path)
+        try:
+            result.plot(run.path / "curve.png")
+        except Exception as err:  # a missing plot never costs the measurements
+            console.print(f"[yellow]curve.png not written: {escape(str(err))}[/yellow]")
+        if json_path:
+            result.write_json(json_path)
+        return result
 
 
 @dataclass
@@ -471,22 +521,31 @@ def _cost_model(run: RunDir, resume: bool, console: Console):
     return model
 
 
-def _verify_best(kernel: Kernel, target, run: RunDir, baseline: _Baseline, remote=None) -> dict:
-    """Rebuild the best program from the database, save it, and check its output once more."""
-    database = ms.database.JSONDatabase(work_dir=str(run.path))
-    sch = database.query_schedule(kernel.mod, target, workload_name="main")
-    if sch is None:
-        return {}
-    run.best_program_path.write_text(
-        f"# Best program found for {kernel.describe()}\n"
-        f"{sch.mod.script()}\n\n# Schedule trace:\n"
-        + "\n".join(f"# {line}" for line in str(sch.trace).splitlines())
-        + "\n"
-    )
+def _verify_best(
+    kernel: Kernel, target, run: RunDir, baseline: _Baseline, remote, untuned_is_best: bool
+) -> dict:
+    """Save the best program (from the database, or the untuned one when no sample beat it)
+    and check its output once more."""
+    if untuned_is_best:
+        mod = measure.untuned_module(kernel.mod, target)
+        run.best_program_path.write_text(
+            f"# No tuned variant of {kernel.describe()} beat the untuned program: it is this\n"
+            f"{mod.script()}\n"
+        )
+    else:
+        database = ms.database.JSONDatabase(work_dir=str(run.path))
+        sch = database.query_schedule(kernel.mod, target, workload_name="main")
+        mod = sch.mod
+        run.best_program_path.write_text(
+            f"# Best program found for {kernel.describe()}\n"
+            f"{sch.mod.script()}\n\n# Schedule trace:\n"
+            + "\n".join(f"# {line}" for line in str(sch.trace).splitlines())
+            + "\n"
+        )
     verdict = {"checked_against": baseline.checked_against}
     if target.kind.name != "llvm" or remote is not None:
         return verdict | {"correct": True}  # checked by the runner on the device only
-    output = measure.run_once(sch.mod, target, baseline.inputs)
+    output = measure.run_once(mod, target, baseline.inputs)
     error = measure.max_relative_error(output, baseline.expected)
     return verdict | {"correct": error <= RELATIVE_TOLERANCE, "max_rel_error": error}
 

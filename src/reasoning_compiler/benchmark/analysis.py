@@ -26,7 +26,7 @@ class RunData:
     strategy: str
     seed: int
     untuned_seconds: float
-    speedups: np.ndarray  # best speedup so far after each sample (0 until one succeeds)
+    speedups: np.ndarray  # best speedup so far after each sample (at least 1: the untuned one)
     wall_seconds: list[float]  # per sample: wall time of the run when it finished, all sessions
     result: dict
     peak_rss_gib: float | None = None

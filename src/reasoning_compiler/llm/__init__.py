@@ -10,7 +10,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from ..errors import UserError
-from .backends import LLM, LLMError, OpenAILLM, ReplayLLM, redact
+from .backends import LLM, TRANSCRIPT_NAME, LLMError, OpenAILLM, ReplayLLM, redact
 from .local import LocalLLM, bundled_model
 from .parse import parse_answer
 from .prompt import build_prompt
@@ -87,6 +87,7 @@ __all__ = [
     "LocalLLM",
     "OpenAILLM",
     "ReplayLLM",
+    "TRANSCRIPT_NAME",
     "Transcript",
     "build_prompt",
     "bundled_model",
