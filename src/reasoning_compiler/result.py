@@ -36,6 +36,9 @@ class TuneResult:
     search_stats: dict | None = None  # tree search counters (mcts strategies)
     llm: dict | None = None  # LLM accounting (llm-mcts): calls, valid proposals, tokens, seconds
     untuned_is_best: bool = False  # no sample beat the untuned program, which is the result
+    time_budget_s: float | None = None  # the session's time budget, if one was given
+    budget_spent: bool = False  # the session stopped because its time budget ran out
+    compare: dict | None = None  # the same operator in NumPy and PyTorch (tune --compare)
 
     @property
     def seconds_per_sample(self) -> float | None:
@@ -101,6 +104,26 @@ class TuneResult:
             return f"{self.speedup:.2f}x (no faster variant found: the untuned program is best)"
         return f"{self.speedup:.2f}x"
 
+    def _compare_rows(self) -> list[tuple[str, str]]:
+        """One row per library: its time and speed, and how the tuned kernel compares."""
+        rows = []
+        for key, name in (("numpy", "NumPy"), ("pytorch", "PyTorch")):
+            cell = (self.compare or {}).get(key)
+            if cell is None:
+                continue
+            if "seconds" not in cell:
+                rows.append((f"vs {name}", cell.get("note", "n/a")))
+                continue
+            ratio = cell["seconds"] / self.best_seconds
+            verdict = f"tuned is {ratio:.2f}x " + ("faster" if ratio >= 1 else "its speed")
+            rows.append(
+                (
+                    f"vs {name}",
+                    f"{cell['seconds'] * 1e3:.3f} ms ({cell['gflops']:.1f} GFLOP/s): {verdict}",
+                )
+            )
+        return rows
+
     def summary_rows(self) -> list[tuple[str, str]]:
         def ms(seconds):
             if seconds is None:
@@ -149,6 +172,7 @@ class TuneResult:
                     + (f"; stopped: {llm['disabled']}" if llm["disabled"] else ""),
                 )
             )
+        rows.extend(self._compare_rows())
         if self.correct is not None:
             verdict = "matches" if self.correct else "DOES NOT MATCH"
             detail = (
@@ -159,5 +183,7 @@ class TuneResult:
             rows.append(("output check", f"{verdict} {self.checked_against} ({detail})"))
         if self.interrupted:
             rows.append(("status", "interrupted; continue with --resume"))
+        elif self.budget_spent:
+            rows.append(("status", f"time budget of {self.time_budget_s:g} s spent"))
         rows.append(("work dir", self.work_dir))
         return rows

@@ -33,7 +33,8 @@ from tvm.s_tir.meta_schedule.runner.local_runner import LocalRunnerFuture
 
 from . import measure
 from . import rpc as remote_measurement
-from .errors import TuningError, TuningStopped, UserError, check_count
+from .compare import library_timings
+from .errors import MAX_COUNT, TuningError, TuningStopped, UserError, check_count
 from .llm import TRANSCRIPT_NAME, LLMProposer, LLMSettings, Transcript, open_llm
 from .result import TuneResult
 from .rundir import RunDir, SampleLog
@@ -49,7 +50,7 @@ RELATIVE_TOLERANCE = 1e-3  # fp32 outputs vs a float64 NumPy reference
 # Every speedup divides by the untuned latency, so it is timed as the median of this many repeats
 # of the samples' own measurement (one repeat varied by up to 50% between runs here).
 BASELINE_REPEATS = 3
-_INTERRUPTED = "interrupted by user before it ran"
+_INTERRUPTED = "stopped (Ctrl-C or time budget) before it ran"
 
 
 @dataclass
@@ -62,9 +63,20 @@ class _Clock:
 
 
 class StopFlag:
-    """Set by the first Ctrl-C; checked between samples (and by the bench between runs)."""
+    """Ends a run between samples: set by the first Ctrl-C (``by_user``), or by the clock once
+    a time budget is spent. Checked between samples (and by the bench between runs)."""
 
-    requested = False
+    def __init__(self, deadline: float | None = None):
+        self.by_user = False
+        self.deadline = deadline  # a time.perf_counter() value
+
+    @property
+    def budget_spent(self) -> bool:
+        return self.deadline is not None and time.perf_counter() >= self.deadline
+
+    @property
+    def requested(self) -> bool:
+        return self.by_user or self.budget_spent
 
 
 @derived_object
@@ -184,7 +196,7 @@ class _SampleRecorder(PyMeasureCallback):
         and run workers too): not a measurement, so not a sample."""
         if _INTERRUPTED in str(ran.error_msg or ""):
             return True
-        return self.stop.requested and bool(built.error_msg or ran.error_msg)
+        return self.stop.by_user and bool(built.error_msg or ran.error_msg)
 
     def _row(self, built, ran) -> dict:
         latency, error = None, None
@@ -214,7 +226,7 @@ def ctrl_c_stops(stop: StopFlag, console: Console):
         return
 
     def handler(signum, frame):
-        if stop.requested:
+        if stop.by_user:
             if _interactive():
                 raise KeyboardInterrupt
             # Raised inside MetaSchedule's native callbacks, KeyboardInterrupt can end in a
@@ -223,7 +235,7 @@ def ctrl_c_stops(stop: StopFlag, console: Console):
             console.print("[yellow]aborted; continue with --resume[/yellow]")
             console.file.flush()
             os._exit(130)
-        stop.requested = True
+        stop.by_user = True
         console.print(
             "[yellow]Ctrl-C: stopping after the sample being measured "
             "(press again to abort at once)[/yellow]"
@@ -233,7 +245,7 @@ def ctrl_c_stops(stop: StopFlag, console: Console):
     try:
         yield
     except Exception:
-        if stop.requested:  # a terminal's Ctrl-C also ends build and run workers mid-task
+        if stop.by_user:  # a terminal's Ctrl-C also ends build and run workers mid-task
             raise KeyboardInterrupt from None
         raise
     finally:
@@ -243,6 +255,21 @@ def ctrl_c_stops(stop: StopFlag, console: Console):
 def _interactive() -> bool:
     """A Python prompt or a notebook, where the process must live on after an abort."""
     return hasattr(sys, "ps1") or "ipykernel" in sys.modules
+
+
+DEFAULT_TRIALS = 64
+
+
+def _sample_budget(trials: int | None, time_budget_s: float | None) -> int:
+    """The samples to measure in all: ``trials``, 64 by default, no limit under a time budget."""
+    if time_budget_s is not None:
+        ok = isinstance(time_budget_s, int | float) and not isinstance(time_budget_s, bool)
+        if not ok or not 0 < time_budget_s < float("inf"):
+            raise UserError(f"--time-budget must be a positive duration, got {time_budget_s!r}")
+    if trials is None:
+        return DEFAULT_TRIALS if time_budget_s is None else MAX_COUNT
+    check_count("--trials", trials)
+    return trials
 
 
 def default_work_dir(kernel: Kernel, strategy: str, seed: int) -> Path:
@@ -258,7 +285,8 @@ def tune(
     strategy: str = DEFAULT_STRATEGY,
     strategy_options: dict | None = None,
     llm: LLMSettings | str | None = None,
-    trials: int = 64,
+    trials: int | None = None,
+    time_budget_s: float | None = None,
     per_round: int = 16,
     seed: int = 0,
     work_dir: str | Path | None = None,
@@ -272,6 +300,7 @@ def tune(
     rpc: str | None = None,
     rpc_key: str | None = None,
     rpc_workers: int | None = None,
+    compare: bool = False,
 ) -> TuneResult:
     """Tune one kernel and return its measured result.
 
@@ -283,19 +312,25 @@ def tune(
     an ``LLMSettings``, or ``"local"`` (default), ``"openai"``, ``"replay:DIR"``.
 
     ``trials`` is the total number of samples measured on hardware (on ``resume``, samples of
-    earlier sessions count toward it). Everything measured is written to ``work_dir`` as it
-    happens; see ``rundir.py`` for the layout.
+    earlier sessions count toward it; default 64). ``time_budget_s`` stops the session once
+    that many seconds have passed (between samples; without ``trials``: no sample limit).
+    Everything measured is written to ``work_dir`` as it happens; see ``rundir.py``.
 
     ``rpc="HOST:PORT"`` with ``rpc_key`` measures on the servers registered at that TVM RPC
     tracker under the key (``rpc_workers`` at once; default one per server); builds stay here,
     and ``target`` must then describe the remote device.
+
+    ``compare=True`` also times the same operator in NumPy and PyTorch on this machine, on the
+    run's own inputs (built-in workloads), into ``result.compare``.
     """
     wall_start = time.perf_counter()
     console = console or Console(stderr=True)
     stop = StopFlag()
     # From the start: a Ctrl-C during the baseline or an LLM load is as orderly as one later.
     with ctrl_c_stops(stop, console):
-        check_count("--trials", trials)
+        trials = _sample_budget(trials, time_budget_s)
+        if time_budget_s is not None:
+            stop.deadline = wall_start + time_budget_s
         check_count("--per-round", per_round)
         check_count("--seed", seed, minimum=0)
         kernel = workload if isinstance(workload, Kernel) else load_kernel(workload, preset, shape)
@@ -326,6 +361,7 @@ def tune(
             "seed": seed,
             "target": describe(tvm_target),
             "trials": trials,
+            "time_budget_s": time_budget_s,
             "per_round": per_round,
             "source": kernel.source,
         }
@@ -404,7 +440,7 @@ def tune(
                                 f"MetaSchedule failed on {kernel.describe()}: {_short_error(err)}; "
                                 f"samples measured so far are in {run.path}"
                             ) from err
-                        interrupted = True
+                        interrupted = stop.by_user
         tune_time = time.perf_counter() - tune_start
 
         # The untuned program is a candidate too: a tuner never hands back something slower.
@@ -413,6 +449,7 @@ def tune(
         verify_start = time.perf_counter()
         verified = _verify_best(kernel, tvm_target, run, baseline, remote, untuned_is_best)
         verify_time = time.perf_counter() - verify_start
+        libraries = _compare(kernel, baseline, best) if compare else None
 
         llm_seconds = proposer.stats.seconds if proposer else 0.0
         result = TuneResult(
@@ -442,6 +479,9 @@ def tune(
             tvm_version=tvm.__version__,
             work_dir=str(run.path),
             interrupted=interrupted,
+            time_budget_s=time_budget_s,
+            budget_spent=stop.budget_spent and not interrupted and len(samples) < trials,
+            compare=libraries,
             resumed_samples=resumed_samples,
             search_stats=search_stats.as_dict() if search_stats.iterations else None,
             llm=proposer.summary() if proposer else None,
@@ -550,6 +590,13 @@ def _verify_best(
     return verdict | {"correct": error <= RELATIVE_TOLERANCE, "max_rel_error": error}
 
 
+def _compare(kernel: Kernel, baseline: _Baseline, best_seconds: float) -> dict:
+    """The tuned kernel next to NumPy's and PyTorch's versions of it (local runs only)."""
+    tuned = {"seconds": best_seconds, "gflops": kernel.flops / best_seconds / 1e9}
+    timings = library_timings(kernel.name, kernel.shape, baseline.inputs, kernel.flops)
+    return {"tuned": tuned, **timings}
+
+
 @contextmanager
 def _progress(enabled: bool, console, kernel, trials, untuned_seconds, samples: SampleLog):
     """Live progress: samples measured, best latency, speedup so far."""
@@ -571,8 +618,9 @@ def _progress(enabled: bool, console, kernel, trials, untuned_seconds, samples: 
             return f"untuned {untuned_seconds * 1e3:.2f} ms"
         return f"best {best * 1e3:.3f} ms  {untuned_seconds / best:.2f}x"
 
+    total = trials if trials < MAX_COUNT else None  # a time budget alone: no sample limit
     task = bar.add_task(
-        escape(kernel.describe()), total=trials, completed=len(samples), status=status()
+        escape(kernel.describe()), total=total, completed=len(samples), status=status()
     )
 
     def show():

@@ -10,17 +10,14 @@ FMA datapath: LLVM's vector width, except Zen 4 (znver4), which runs 512-bit ins
 
 from __future__ import annotations
 
-import importlib.util
-import math
-import os
 import platform
 import time
 
-import numpy as np
 import psutil
 
+from ..compare import library_timings
+
 FMA_UNITS = 2
-REPEATS = 10  # best of: the library's steady-state speed
 
 
 def cpu_clock_ghz() -> float | None:
@@ -66,107 +63,6 @@ def _cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
-
-
-# ---- the operators in float32, as a user would write them with each library ----------------
-
-
-def _numpy_attention(q, k, v, q_heads, kv_heads, seq_len, head_dim, causal):
-    group = q_heads // kv_heads
-    qg = q.reshape(kv_heads, group, seq_len, head_dim)
-    s = qg @ k[:, None].swapaxes(-1, -2) * np.float32(1 / math.sqrt(head_dim))
-    if causal:
-        s += np.triu(np.full((seq_len, seq_len), -np.inf, np.float32), 1)
-    p = np.exp(s - s.max(axis=-1, keepdims=True))
-    p /= p.sum(axis=-1, keepdims=True)
-    return (p @ v[:, None]).reshape(q_heads, seq_len, head_dim)
-
-
-def _numpy_moe(x, w_gate, w_up, w_down, **_):
-    gate = x @ w_gate
-    return (gate / (1 + np.exp(-gate)) * (x @ w_up)) @ w_down
-
-
-def _numpy_conv(x, w, bias, batch, in_channels, out_channels, size):
-    # im2col, then one BLAS matmul: how NumPy users write a fast convolution.
-    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    cols = np.lib.stride_tricks.sliding_window_view(xp, (3, 3), axis=(2, 3))
-    cols = cols.transpose(0, 2, 3, 1, 4, 5).reshape(batch * size * size, in_channels * 9)
-    out = cols @ w.reshape(out_channels, in_channels * 9).T + bias
-    return out.reshape(batch, size, size, out_channels).transpose(0, 3, 1, 2)
-
-
-NUMPY_OPERATORS = {
-    "matmul": lambda a, b, **_: a @ b,
-    "llama3-8b-attention": lambda *xs, **shape: _numpy_attention(*xs, **shape, causal=True),
-    "flux-attention": lambda *xs, **shape: _numpy_attention(*xs, **shape, causal=False),
-    "deepseek-r1-moe": _numpy_moe,
-    "flux-conv": _numpy_conv,
-}
-
-
-def _torch_operator(name: str):
-    import torch
-    import torch.nn.functional as F
-
-    def attention(q, k, v, q_heads, kv_heads, causal, **_):
-        group = q_heads // kv_heads
-        k, v = k.repeat_interleave(group, 0), v.repeat_interleave(group, 0)
-        return F.scaled_dot_product_attention(q, k, v, is_causal=causal)
-
-    def moe(x, w_gate, w_up, w_down, **_):
-        return (F.silu(torch.bmm(x, w_gate)) * torch.bmm(x, w_up)).bmm(w_down)
-
-    return {
-        "matmul": lambda a, b, **_: a @ b,
-        "llama3-8b-attention": lambda *xs, **shape: attention(*xs, **shape, causal=True),
-        "flux-attention": lambda *xs, **shape: attention(*xs, **shape, causal=False),
-        "deepseek-r1-moe": moe,
-        "flux-conv": lambda x, w, bias, **_: F.conv2d(x, w, bias, padding=1),
-    }[name]
-
-
-def _best_seconds(fn) -> float:
-    fn()  # warm-up: thread pools, page faults
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def library_timings(workload: str, shape: dict, inputs: list[np.ndarray], flops: int) -> dict:
-    """Seconds and GFLOP/s of the operator in NumPy and (if installed) PyTorch, float32.
-
-    Outputs are compared with NumPy's so a wrong reference cannot look fast.
-    """
-    timings = {}
-    numpy_op = NUMPY_OPERATORS.get(workload)
-    if numpy_op is None:
-        return timings
-    expected = numpy_op(*inputs, **shape)
-    seconds = _best_seconds(lambda: numpy_op(*inputs, **shape))
-    timings["numpy"] = _entry(seconds, flops, f"NumPy {np.__version__}")
-    if importlib.util.find_spec("torch") is None:
-        timings["pytorch"] = {"note": "not installed"}
-        return timings
-    import torch
-
-    torch.set_num_threads(len(os.sched_getaffinity(0)))
-    torch_op = _torch_operator(workload)
-    tensors = [torch.from_numpy(x) for x in inputs]
-    with torch.inference_mode():
-        output = torch_op(*tensors, **shape).numpy()
-        error = float(np.abs(output - expected).max() / max(1.0, np.abs(expected).max()))
-        seconds = _best_seconds(lambda: torch_op(*tensors, **shape))
-    timings["pytorch"] = _entry(seconds, flops, f"PyTorch {torch.__version__} (CPU)")
-    timings["pytorch"]["max_rel_error_vs_numpy"] = error
-    return timings
-
-
-def _entry(seconds: float, flops: int, library: str) -> dict:
-    return {"library": library, "seconds": seconds, "gflops": flops / seconds / 1e9}
 
 
 def _version(package: str) -> str | None:

@@ -144,7 +144,7 @@ def run_all(config: BenchConfig, console: Console, progress: bool = True) -> boo
             records.update(spec, **record)
             bar.remove_task(task)
             if record["exit"] == INTERRUPTED_EXIT:
-                stop.requested = True
+                stop.by_user = True
             elif record["exit"] != 0:
                 console.print(f"[red]{label} failed:[/red] {record.get('error')}")
             elif not progress:
