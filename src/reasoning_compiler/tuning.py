@@ -410,6 +410,7 @@ def tune(
             if remaining > 0:
                 recorder = _SampleRecorder(samples, session, after_round, stop, clock, wall_start)
                 strategy_object = search.create(search_params, search_stats, cost_model, proposer)
+                builder = measure.make_builder(settings)
                 with _quiet_metaschedule():
                     try:
                         ms.tune_tir(
@@ -418,7 +419,7 @@ def tune(
                             work_dir=str(run.path),
                             max_trials_global=remaining,
                             num_trials_per_iter=per_round,
-                            builder=_TimedBuilder(measure.make_builder(settings), clock, stop),
+                            builder=_TimedBuilder(builder, clock, stop),
                             runner=_TimedRunner(
                                 measure.make_runner(
                                     settings, baseline.check, baseline.run_timeout, rpc=remote
@@ -441,6 +442,8 @@ def tune(
                                 f"samples measured so far are in {run.path}"
                             ) from err
                         interrupted = stop.by_user
+                    finally:
+                        builder.shutdown()
         tune_time = time.perf_counter() - tune_start
 
         # The untuned program is a candidate too: a tuner never hands back something slower.
