@@ -116,12 +116,14 @@ def _torch_timing(workload, shape, inputs, flops, expected) -> dict:
     except Exception as err:
         return _failed(err)
     cell = _cell(seconds, flops, f"PyTorch {torch.__version__} (CPU)")
-    cell["max_rel_error_vs_numpy"] = relative_error(output, expected)
+    cell["max_rel_error_vs_numpy"] = max_relative_error(output, expected)
     return cell
 
 
-def relative_error(output: np.ndarray, expected: np.ndarray) -> float:
-    return float(np.abs(output - expected).max() / max(1.0, np.abs(expected).max()))
+def max_relative_error(actual: np.ndarray, expected: np.ndarray) -> float:
+    """max |actual - expected|, relative to the largest magnitude in ``expected`` (at least 1)."""
+    scale = max(1.0, float(np.abs(expected).max()))
+    return float(np.abs(actual.astype(np.float64) - expected).max() / scale)
 
 
 def _cell(seconds: float, flops: int, library: str) -> dict:

@@ -22,6 +22,7 @@ from tvm.s_tir.meta_schedule.runner import EvaluatorConfig, LocalRunner, RPCRunn
 from tvm.s_tir.meta_schedule.runner.utils import run_evaluator_common
 from tvm.support.popen_pool import PopenPoolExecutor, StatusKind
 
+from .compare import max_relative_error
 from .target import device_type
 from .workloads.base import random_inputs
 
@@ -250,12 +251,6 @@ def run_once(mod: tvm.IRModule, target: tvm.target.Target, inputs: list[np.ndarr
     args.append(tvm.runtime.tensor(np.zeros(out_info[2], dtype=out_info[1]), dev))
     rt_mod["main"](*args)
     return args[-1].numpy()
-
-
-def max_relative_error(actual: np.ndarray, expected: np.ndarray) -> float:
-    """max |actual - expected|, relative to the largest magnitude in ``expected`` (at least 1)."""
-    scale = max(1.0, float(np.abs(expected).max()))
-    return float(np.abs(actual.astype(np.float64) - expected).max() / scale)
 
 
 def register_tensor_intrinsics(target: tvm.target.Target) -> None:

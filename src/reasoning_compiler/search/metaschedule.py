@@ -22,11 +22,11 @@ from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 from tvm.s_tir.meta_schedule.runner import RunnerResult
 from tvm.s_tir.meta_schedule.search_strategy import MeasureCandidate, PySearchStrategy
 
+from ..rundir import FAILED_RUN_SECS
 from .proposers import TRANSFORMATIONS, ProgramDescription, Proposer
 from .tree import DEFAULT_C, MCTS, SearchStats
 
 _MAX_SEED = 2**31 - 1  # MutatorApply takes seeds in [1, 2^31 - 1]
-_FAILED_RUN = 1e9  # MetaSchedule records a failed run with a huge time
 
 
 class ScheduleSpace:
@@ -167,7 +167,7 @@ def _latency(result) -> tuple[float | None, str | None]:
     if getattr(result, "error_msg", None):
         return None, str(result.error_msg)
     secs = [float(s) for s in (result.run_secs or [])]
-    if not secs or max(secs) >= _FAILED_RUN:
+    if not secs or max(secs) >= FAILED_RUN_SECS:
         return None, "no run time"
     return sum(secs) / len(secs), None
 
