@@ -161,9 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     llm.add_argument(
         "--llm",
         metavar="BACKEND",
-        help="local (default: SmolLM2-135M in a worker process, offline), openai (any OpenAI-"
-        "compatible endpoint; key from OPENAI_API_KEY), or replay:DIR (the answers recorded in "
-        "the run in DIR, no model needed)",
+        help="local (the default local model, in a worker process, offline), local:NAME "
+        "(qwen2.5-coder-1.5b or smollm2-135m), openai (any OpenAI-compatible endpoint; key from "
+        "OPENAI_API_KEY), or replay:DIR (the answers recorded in the run in DIR, no model)",
     )
     llm.add_argument(
         "--llm-model",
@@ -178,6 +178,34 @@ def build_parser() -> argparse.ArgumentParser:
         type=_at_least(0),
         metavar="N",
         help="LLM calls in all; random proposals after that (default: no limit)",
+    )
+    llm.add_argument(
+        "--llm-language",
+        choices=("parameterized", "names"),
+        help="parameterized (default): a step may set a decision, e.g. TileSize(qk/2 = "
+        "8x1x16x2), Unroll(64), from the legal values the prompt lists; names: transformation "
+        "names only, their parameters drawn at random (the paper's steps)",
+    )
+    llm.add_argument(
+        "--llm-proposals",
+        type=_at_least(1),
+        metavar="K",
+        help="alternative sequences one call asks for, applied as children of the node "
+        "(default: 2, the branching factor)",
+    )
+    llm.add_argument(
+        "--llm-rationale",
+        type=_at_least(0),
+        metavar="TOKENS",
+        help="free reasoning allowed before a local model's answer lines (default: 0)",
+    )
+    llm.add_argument(
+        "--llm-share",
+        type=_at_least(0, float),
+        metavar="F",
+        help="share of each batch measured from the best LLM-proposed programs, so that "
+        "proposals reach the hardware even where the cost model ranks them lower "
+        "(default: 0.25; 0 leaves the choice to the cost model alone)",
     )
     llm.add_argument(
         "--history-depth",
@@ -456,6 +484,10 @@ def _strategy_options(args) -> dict:
         "rollout_depth": ("--rollout-depth", args.rollout_depth),
         "history_depth": ("--history-depth", args.history_depth),
         "llm_budget": ("--llm-budget", args.llm_budget),
+        "llm_proposals": ("--llm-proposals", args.llm_proposals),
+        "llm_language": ("--llm-language", args.llm_language),
+        "llm_rationale": ("--llm-rationale", args.llm_rationale),
+        "llm_share": ("--llm-share", args.llm_share),
     }
     options = {key: value for key, (_, value) in given.items() if value is not None}
     allowed = STRATEGIES[args.strategy].options

@@ -38,8 +38,16 @@ LLM_MCTS_DEFAULTS = {
     **MCTS_DEFAULTS,
     "history_depth": 2,  # ancestors in a prompt: parent and grandparent, as in the paper
     "llm_budget": None,  # LLM calls in all (None: no limit but the pacing below)
-    "llm_every": 16,  # the LLM answers one expansion in this many: one per sample measured
+    # The LLM answers one expansion in this many: one call per 4 samples measured, each call
+    # proposing llm_proposals sequences (the children B = 2 allows), so that a 1.5B model's
+    # seconds per call stay within the measurement's time.
+    "llm_every": 64,
+    "llm_proposals": 2,
+    "llm_language": "parameterized",  # steps may set decisions; "names": names only (paper)
+    "llm_rationale": 0,  # tokens of free reasoning allowed before the answer lines
+    "llm_share": 0.25,  # of each batch, measured from the best LLM-proposed nodes
 }
+LLM_LANGUAGES = ("parameterized", "names")
 
 
 def _need(params: dict, name: str, kind: type, minimum: float, flag: str) -> None:
@@ -67,6 +75,16 @@ def _check_llm_mcts(params: dict) -> None:
     _need(params, "llm_every", int, 1, "llm_every")
     if params["llm_budget"] is not None:
         _need(params, "llm_budget", int, 0, "--llm-budget")
+    _need(params, "llm_proposals", int, 1, "--llm-proposals")
+    _need(params, "llm_rationale", int, 0, "--llm-rationale")
+    _need(params, "llm_share", float, 0, "--llm-share")
+    if params["llm_share"] > 1:
+        raise UserError(f"--llm-share must be between 0 and 1, got {params['llm_share']!r}")
+    if params["llm_language"] not in LLM_LANGUAGES:
+        raise UserError(
+            f"--llm-language must be one of {', '.join(LLM_LANGUAGES)}, "
+            f"got {params['llm_language']!r}"
+        )
 
 
 def _evolutionary(params: dict, stats: SearchStats, cost_model, proposer):
@@ -81,6 +99,8 @@ def _mcts(params: dict, stats: SearchStats, cost_model, proposer):
     from .search.metaschedule import MCTSSearch
 
     tree_params = {k: v for k, v in params.items() if not k.startswith("llm_")}
+    if "llm_share" in params:
+        tree_params["llm_share"] = params["llm_share"]
     return MCTSSearch(**tree_params, proposer=proposer, stats=stats, cost_model=cost_model)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import tvm
 
@@ -81,10 +82,31 @@ def vector_bits(target: tvm.target.Target) -> int | None:
 
 
 def summarize(target: tvm.target.Target) -> str:
-    """One line for an LLM prompt: CPU model, cores and vector width (or the target's kind)."""
+    """One line for an LLM prompt: CPU model, cores, vector width and (on this machine's own
+    target) the cache sizes per core, read from the machine (or the target's kind)."""
     attrs = target.attrs
     if target.kind.name != "llvm":
         return f"{target.kind.name} {attrs.get('arch', '')}".strip()
     bits = vector_bits(target)
     vector = f", {bits}-bit vectors ({bits // 32} float32 lanes)" if bits else ""
-    return f"CPU {attrs.get('mcpu', 'generic')} (LLVM), {attrs.get('num-cores', '?')} cores{vector}"
+    caches = cache_sizes() if attrs.get("mcpu") in (None, host_cpu()) else ""
+    caches = f", caches {caches}" if caches else ""
+    return (
+        f"CPU {attrs.get('mcpu', 'generic')} (LLVM), {attrs.get('num-cores', '?')} cores"
+        f"{vector}{caches}"
+    )
+
+
+def cache_sizes() -> str:
+    """``L1d 48K, L2 2048K, L3 32768K`` for CPU 0, from sysfs (empty where it has none)."""
+    sizes = []
+    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        try:
+            level = (index / "level").read_text().strip()
+            kind = (index / "type").read_text().strip()
+            size = (index / "size").read_text().strip()
+        except OSError:
+            continue
+        if kind != "Instruction":
+            sizes.append(f"L{level}{'d' if kind == 'Data' else ''} {size}")
+    return ", ".join(sizes)

@@ -392,6 +392,9 @@ def tune(
                 budget=search_params["llm_budget"],
                 temperature=llm_settings.temperature,
                 max_tokens=llm_settings.max_tokens,
+                parameterized=search_params["llm_language"] == "parameterized",
+                proposals=search_params["llm_proposals"],
+                rationale_tokens=search_params["llm_rationale"],
                 warn=lambda message: console.print(f"[yellow]LLM: {escape(message)}[/yellow]"),
                 stopping=lambda: stop.requested,
             )

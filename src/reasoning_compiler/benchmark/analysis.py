@@ -239,7 +239,9 @@ def analyse(config: BenchConfig, runs: list[RunData], machine: dict | None = Non
                     "untuned_seconds": [r.untuned_seconds for r in s.runs],
                     "all_correct": all(r.result.get("correct") is not False for r in s.runs),
                 },
-                "llm": _llm_totals(llm) if llm else None,
+                "llm": _llm_totals(llm, [r.result.get("search_stats") or {} for r in s.runs])
+                if llm
+                else None,
                 "peak_rss_gib": max((r.peak_rss_gib or 0.0) for r in s.runs) or None,
                 # result.json describes a run's last session: its time split and LLM counts
                 # cover samples resumed_samples+1.. only.
@@ -255,10 +257,18 @@ def analyse(config: BenchConfig, runs: list[RunData], machine: dict | None = Non
     }
 
 
-def _llm_totals(stats: list[dict]) -> dict:
+def _llm_totals(stats: list[dict], search: list[dict]) -> dict:
     later = [s["mean_seconds_per_call"] for s in stats if s.get("mean_seconds_per_call")]
     first = [s["first_call_seconds"] for s in stats if s.get("first_call_seconds")]
     return {
+        # How far proposals reached: measured samples an LLM proposal made, or that descend
+        # from one, and the runs whose fastest program descends from one.
+        "measured_llm": sum(s.get("measured_llm", 0) for s in search),
+        "measured_llm_lineage": sum(s.get("measured_llm_lineage", 0) for s in search),
+        "best_from_llm": sum(bool(s.get("best_from_llm")) for s in search),
+        "runs": len(search),
+        "set_steps": sum(s.get("set_steps", 0) for s in stats),
+        "illegal_steps": sum(s.get("illegal_steps", 0) for s in stats),
         "backend": stats[0]["backend"],
         "model": stats[0]["model"],
         "calls": sum(s["calls"] for s in stats),

@@ -105,16 +105,21 @@ def llm_table(results: dict) -> list[str]:
     if not rows:
         return []
     lines = [
-        "| workload | arm | model | calls | valid | fell back | errors | first call s "
-        "| mean s/call |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| workload | arm | model | calls | valid | fell back | errors | set steps "
+        "| illegal steps | first call s | mean s/call | measured from LLM (own / lineage) "
+        "| best from LLM |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for arm in rows:
         llm = arm["llm"]
+        samples = arm["samples"] * len(arm["seeds"])
         lines.append(
             f"| {arm['workload']} | {arm['arm']} | {llm['backend']} {llm['model']} "
             f"| {llm['calls']} | {llm['valid_proposals']} | {llm['fallbacks']} | {llm['errors']} "
-            f"| {_num(llm['first_call_seconds'])} | {_num(llm['mean_seconds_per_call'])} |"
+            f"| {llm.get('set_steps', '–')} | {llm.get('illegal_steps', '–')} "
+            f"| {_num(llm['first_call_seconds'])} | {_num(llm['mean_seconds_per_call'])} "
+            f"| {llm.get('measured_llm', '–')} / {llm.get('measured_llm_lineage', '–')} "
+            f"of {samples} | {llm.get('best_from_llm', '–')} of {llm.get('runs', '–')} runs |"
         )
     return lines
 

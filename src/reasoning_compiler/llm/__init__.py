@@ -12,16 +12,18 @@ from dataclasses import asdict, dataclass
 from ..errors import UserError
 from .backends import LLM, TRANSCRIPT_NAME, LLMError, OpenAILLM, ReplayLLM, redact
 from .local import LocalLLM, bundled_model
+from .models import DEFAULT_LOCAL_MODEL, model_file, model_path
 from .parse import parse_answer
 from .prompt import build_prompt
 from .proposer import LLMProposer, LLMStats, Transcript
 
-BACKENDS = ("local", "openai", "replay:DIR")
+BACKENDS = ("local", "local:NAME", "openai", "replay:DIR")
 
 
 @dataclass(frozen=True)
 class LLMSettings:
-    """Which LLM to ask, and how. ``backend``: ``local`` (the embedded SmolLM2, offline),
+    """Which LLM to ask, and how. ``backend``: ``local`` (the default local model, offline),
+    ``local:NAME`` (a model of ``models.MODELS``),
     ``openai`` (any OpenAI-compatible endpoint; key from ``OPENAI_API_KEY``) or ``replay:DIR``
     (answers recorded in DIR's transcript). ``model``: a GGUF path for ``local``, a model name
     for ``openai``. ``timeout_s`` bounds each call (a local model past it is restarted);
@@ -37,8 +39,15 @@ class LLMSettings:
 
     def __post_init__(self):
         kind = self.backend.split(":", 1)[0]
-        if kind not in ("local", "openai", "replay") or (kind == "replay") != (":" in self.backend):
+        named = kind == "local" and ":" in self.backend
+        if kind not in ("local", "openai", "replay") or (
+            not named and (kind == "replay") != (":" in self.backend)
+        ):
             raise UserError(f"--llm must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if named:
+            model_file(self.backend.split(":", 1)[1])  # a known name, or a clear error
+            if self.model:
+                raise UserError("give --llm local:NAME or --llm-model PATH.gguf, not both")
         if self.backend.startswith("replay:") and not self.backend[7:]:
             raise UserError("--llm replay:DIR needs the work dir of the run to replay")
         if self.base_url and kind != "openai":
@@ -66,8 +75,10 @@ def without_password(url: str) -> str:
 
 def open_llm(settings: LLMSettings) -> LLM:
     """The backend ``settings`` describe, ready to answer (the local model is loaded)."""
-    if settings.backend == "local":
-        return LocalLLM(settings.model, timeout_s=settings.timeout_s)
+    if settings.backend.startswith("local"):
+        name = settings.backend.split(":", 1)[1] if ":" in settings.backend else None
+        path = settings.model or model_path(name or DEFAULT_LOCAL_MODEL)
+        return LocalLLM(path, timeout_s=settings.timeout_s)
     if settings.backend == "openai":
         return OpenAILLM(
             model=settings.model or "gpt-4o-mini",

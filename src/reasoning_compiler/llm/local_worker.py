@@ -60,7 +60,7 @@ class Model:
 
     def __init__(self, llama):
         self.llama = llama
-        self.grammars: dict[tuple[str, ...], object] = {}
+        self.grammars: dict[str, object] = {}
 
     def count_tokens(self, text: str) -> int:
         return len(self.llama.tokenize(text.encode(), add_bos=False, special=True))
@@ -71,7 +71,7 @@ class Model:
                 {"role": "system", "content": request["system"]},
                 {"role": "user", "content": request["user"]},
             ],
-            grammar=self.grammar(tuple(request["choices"])),
+            grammar=self.grammar(tuple(request["choices"]), request.get("grammar") or None),
             max_tokens=request["max_tokens"],
             temperature=request["temperature"],
             seed=request["seed"],
@@ -83,17 +83,21 @@ class Model:
             "completion_tokens": int(usage.get("completion_tokens", 0)),
         }
 
-    def grammar(self, choices: tuple[str, ...]):
-        """Only the answer line: a 135M model left free often writes code instead. No required
-        newline at the end, or the model cannot stop."""
-        if choices not in self.grammars:
-            from llama_cpp import LlamaGrammar
-
+    def grammar(self, choices: tuple[str, ...], text: str | None = None):
+        """The request's grammar (legal steps of this program), or only the answer line of
+        names: a small model left free often writes code instead. No required newline at the
+        end, or the model cannot stop."""
+        if text is None:
             names = " | ".join(json.dumps(name) for name in choices)
             rest = ' (", " t)?' * 5  # up to six names (prompt.MAX_SEQUENCE)
             text = f'root ::= "Transformations to apply: " t{rest}\nt ::= {names}'
-            self.grammars[choices] = LlamaGrammar.from_string(text, verbose=False)
-        return self.grammars[choices]
+        if text not in self.grammars:
+            from llama_cpp import LlamaGrammar
+
+            if len(self.grammars) > 64:  # one per program structure; a run has a few
+                self.grammars.clear()
+            self.grammars[text] = LlamaGrammar.from_string(text, verbose=False)
+        return self.grammars[text]
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -16,10 +16,22 @@ import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..search.language import point_lines
 from ..search.proposers import NodeContext, ProgramDescription
 from .parse import ANSWER_PREFIX
 
 MAX_SEQUENCE = 6  # the longest sequence we ask for (the grammar of the local model allows 6)
+
+LANGUAGE = (
+    "A step is a transformation name alone (its parameters are then drawn at random), or a "
+    "name with the decision it sets, using the decision points and legal values listed for the "
+    "current program:\n"
+    "- TileSize(block/loop = AxBxCxD): split that loop into these factors, outermost first "
+    "(their product is the loop's extent; the innermost one is usually vectorized)\n"
+    "- ComputeLocation(block = loop N | root | inlined): where a producer block is computed\n"
+    "- Unroll(N): the maximum auto-unroll step\n"
+    "- Parallel(N): the most iterations fused into the outer parallel loop\n"
+)
 
 # What each transformation does, in the words of MetaSchedule's mutators.
 MEANINGS = {
@@ -45,23 +57,34 @@ class Prompt:
         return f"{self.system}\n\n{self.user}"
 
 
-def system_message(problem: str, transformations: Sequence[str]) -> str:
+def system_message(
+    problem: str, transformations: Sequence[str], parameterized: bool = True, proposals: int = 1
+) -> str:
     moves = "\n".join(f"- {name}: {MEANINGS.get(name, name)}" for name in transformations)
+    language = LANGUAGE if parameterized else ""
+    step = "steps" if parameterized else "transformations"
+    if proposals > 1:
+        answer = (
+            f"End with {proposals} different proposals, best first, one per line, each "
+            f"exactly: {ANSWER_PREFIX} A, B, ..."
+        )
+    else:
+        answer = f"End with exactly one line: {ANSWER_PREFIX} A, B, ..."
     return (
         "You are a code optimization assistant performing Monte Carlo Tree Search (MCTS) over "
         "the schedules of a tensor program compiled by Apache TVM. Each program variant has a "
         "history of transformations and a score predicted by a learned cost model (higher is "
         "faster); some were measured on the hardware (lower latency is faster).\n\n"
         f"{problem}\n\n"
-        f"Available transformations (you may repeat any):\n{moves}\n\n"
+        f"Available transformations (you may repeat any):\n{moves}\n\n{language}"
         "Task:\n"
         "1. Analyze the differences between the variants and their scores: which "
         "transformations helped and which hurt.\n"
-        "2. Reason about interactions between the transformations already applied and the ones "
-        "you could apply next, both synergies and conflicts.\n"
-        f"3. Propose a sequence of 1 to {MAX_SEQUENCE} transformations for the current program.\n"
+        "2. Reason about the hardware (vector lanes, cores, caches) and the interactions "
+        "between the transformations already applied and the ones you could apply next.\n"
+        f"3. Propose a sequence of 1 to {MAX_SEQUENCE} {step} for the current program.\n"
         "4. Give a short rationale that refers to the loops, tile sizes and scores.\n"
-        f"End with exactly one line: {ANSWER_PREFIX} A, B, ..."
+        f"{answer}"
     )
 
 
@@ -69,17 +92,29 @@ def build_prompt(
     context: NodeContext,
     problem: str,
     fits: Callable[[Prompt], bool] = lambda prompt: True,
+    *,
+    parameterized: bool = True,
+    proposals: int = 1,
 ) -> Prompt:
     """The prompt for expanding ``context.node``: the most detailed version that ``fits``."""
     valid = sorted(context.transformations)
-    system = system_message(problem, valid)
+    system = system_message(problem, valid, parameterized, proposals)
     describe = context.describe or (lambda program: ProgramDescription())
     nodes = list(context.lineage)
     descriptions = [describe(node.program) for node in nodes]
+    fastest = _fastest(context, descriptions[0], describe)
     # From most to least detail: fewer ancestors, and for each count (current loop nest shown,
     # ancestors' loop diffs shown). Versions that come out the same are tried once.
     users = dict.fromkeys(
-        _user_message(nodes[:count], descriptions[:count], valid, current_loops, ancestor_loops)
+        _user_message(
+            nodes[:count],
+            descriptions[:count],
+            valid,
+            current_loops,
+            ancestor_loops,
+            parameterized,
+            fastest,
+        )
         for count in range(len(nodes), 0, -1)
         for current_loops, ancestor_loops in ((True, True), (True, False), (False, False))
     )
@@ -90,7 +125,9 @@ def build_prompt(
     return _truncated(prompt, fits)
 
 
-def _user_message(nodes, descriptions, valid, current_loops: bool, ancestor_loops: bool) -> str:
+def _user_message(
+    nodes, descriptions, valid, current_loops, ancestor_loops, parameterized=True, fastest=()
+) -> str:
     current_description = descriptions[0]
     parts = []
     for depth, (node, description) in enumerate(zip(nodes, descriptions, strict=True)):
@@ -98,7 +135,11 @@ def _user_message(nodes, descriptions, valid, current_loops: bool, ancestor_loop
         lines = [f"{label}:", f"  transformation history: {_history(node.history)}"]
         lines.append(f"  {_scores(node)}")
         if depth == 0:
-            lines += _section("schedule decisions", _decision_lines(description.decisions))
+            if parameterized and description.points:
+                title = "decision points = current value  [legal values]"
+                lines += _section(title, point_lines(description.points))
+            else:
+                lines += _section("schedule decisions", _decision_lines(description.decisions))
             if current_loops:
                 lines += _section("loop nest", description.loops)
         else:
@@ -110,11 +151,27 @@ def _user_message(nodes, descriptions, valid, current_loops: bool, ancestor_loop
                 diff = _loop_diff(description.loops, current_description.loops)
                 lines += _section("loop nest changes (- this variant, + current)", diff)
         parts.append("\n".join(lines))
+    if fastest:
+        parts.append("\n".join(fastest))
+    names = "steps" if parameterized else "transformations"
     parts.append(
-        f"Which transformations should be applied to the current program next? "
+        f"Which {names} should be applied to the current program next? "
         f"Valid names: {', '.join(valid)}. Remember the last line: {ANSWER_PREFIX} ..."
     )
     return "\n\n".join(parts)
+
+
+def _fastest(context: NodeContext, current: ProgramDescription, describe) -> list[str]:
+    """The fastest program measured in this run so far, as its latency and the decisions in
+    which it differs from the current program (this run's own measurements only)."""
+    best = context.fastest
+    if best is None or best.measured_latency is None or best is context.node:
+        return []
+    changed = _decision_changes(describe(best.program).decisions, current.decisions)
+    return [
+        f"Fastest program measured in this run: {best.measured_latency * 1e3:.3f} ms",
+        *_section("its decisions that differ from the current program", changed),
+    ]
 
 
 def _history(history: Sequence[str]) -> str:

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..search.proposers import NodeContext, random_sequence
+from ..search import language
+from ..search.proposers import NodeContext, ProgramDescription, Proposal, random_sequence
 from .backends import (
     LLM,
     TRANSCRIPT_NAME,
@@ -33,7 +34,7 @@ from .backends import (
     redact,
     request_key,
 )
-from .parse import parse_answer
+from .parse import ANSWER_PREFIX, parse_answer
 from .prompt import MAX_SEQUENCE, Prompt, build_prompt
 
 MAX_CONSECUTIVE_ERRORS = 3
@@ -48,6 +49,9 @@ class LLMStats:
     model: str
     calls: int = 0  # requests answered by the LLM, its cache or its replay, or failed
     valid_proposals: int = 0  # answers naming at least one valid transformation
+    sequences: int = 0  # proposals in those answers (a call may give several)
+    set_steps: int = 0  # parameterized steps among them (a decision set to a value)
+    illegal_steps: int = 0  # items dropped: unknown names, illegal values, wrong targets
     fallbacks: int = 0  # calls that gave nothing valid: a random transformation was used
     errors: dict[str, int] = field(default_factory=dict)  # reason -> count
     cache_hits: int = 0  # answered from this work dir's transcript (e.g. after --resume)
@@ -58,6 +62,9 @@ class LLMStats:
     random_proposals: int = 0  # expansions left to the random proposer (pacing and budget)
     budget: int | None = None
     every: int = 1
+    language: str = "parameterized"  # or "names": transformation names only, as in the paper
+    proposals_per_call: int = 1
+    rationale_tokens: int = 0
     disabled: str | None = None  # why the LLM stopped being asked, if it did
 
     def as_dict(self) -> dict:
@@ -104,18 +111,33 @@ class LLMProposer:
         budget: int | None = None,
         temperature: float = 0.7,
         max_tokens: int | None = None,
+        parameterized: bool = True,
+        proposals: int = 1,
+        rationale_tokens: int = 0,
         warn: Callable[[str], None] = print,
         stopping: Callable[[], bool] = lambda: False,
     ):
-        if every < 1 or (budget is not None and budget < 0):
-            raise ValueError("need every >= 1 and budget >= 0")
+        if every < 1 or (budget is not None and budget < 0) or proposals < 1:
+            raise ValueError("need every >= 1, budget >= 0 and proposals >= 1")
         self.llm, self.problem, self.transcript = llm, problem, transcript
         self.every, self.budget = every, budget
         self.temperature = temperature
-        self.max_tokens = max_tokens or llm.default_max_tokens
+        self.parameterized, self.proposals = parameterized, proposals
+        self.rationale_tokens = rationale_tokens
+        # Room for the answer lines (a parameterized step is about 12 tokens) and the rationale.
+        answer_tokens = llm.default_max_tokens * (3 if parameterized else 1) * proposals
+        self.max_tokens = max_tokens or answer_tokens + rationale_tokens
         self.warn, self.stopping = warn, stopping
         self._earlier_calls = transcript.calls  # on --resume, the budget counts them too
-        self.stats = LLMStats(llm.backend, llm.model, budget=budget, every=every)
+        self.stats = LLMStats(
+            llm.backend,
+            llm.model,
+            budget=budget,
+            every=every,
+            language="parameterized" if parameterized else "names",
+            proposals_per_call=proposals,
+            rationale_tokens=rationale_tokens,
+        )
         self._proposals = 0
         self._consecutive_errors = 0
         self._warned: set[str] = set()
@@ -128,18 +150,25 @@ class LLMProposer:
             data["replay_misses"] = self.llm.misses
         return data
 
-    def propose(self, context: NodeContext, rng: random.Random) -> list[str]:
+    def propose(self, context: NodeContext, rng: random.Random) -> list[str] | Proposal:
         self._proposals += 1
         if not self._llm_turn():
             self.stats.random_proposals += 1
             return random_sequence(context.transformations, 1, rng)
         try:  # a local model counts the prompt's tokens, so its faults can happen here too
-            prompt = build_prompt(context, self.problem, fits=self._fits)
+            prompt = build_prompt(
+                context,
+                self.problem,
+                fits=self._fits,
+                parameterized=self.parameterized,
+                proposals=self.proposals,
+            )
         except LLMError as error:
             self.stats.calls += 1
             backend, model = self.llm.identity()
             entry = {"key": None, "backend": backend, "model": model, "request": None}
             return self._failed(error, entry | {"cached": False})
+        points = self._points(context)
         request = Request(
             system=prompt.system,
             user=prompt.user,
@@ -147,8 +176,23 @@ class LLMProposer:
             max_tokens=self.max_tokens,
             temperature=self.temperature,
             seed=rng.randint(0, 2**31 - 1),
+            grammar=language.grammar(
+                context.transformations,
+                points or (),
+                answer_prefix=ANSWER_PREFIX,
+                proposals=self.proposals,
+                max_steps=MAX_SEQUENCE,
+                rationale_chars=4 * self.rationale_tokens,  # about 4 characters a token
+            ),
         )
-        return self._ask(request)
+        return self._ask(request, points)
+
+    def _points(self, context: NodeContext):
+        """The current program's decision points (None in names-only mode)."""
+        if not self.parameterized:
+            return None
+        describe = context.describe or (lambda program: ProgramDescription())
+        return list(describe(context.node.program).points)
 
     def _llm_turn(self) -> bool:
         if self.stats.disabled is not None or self.stopping():  # Ctrl-C: no new calls
@@ -158,16 +202,19 @@ class LLMProposer:
         return (self._proposals - 1) % self.every == 0
 
     def _fits(self, prompt: Prompt) -> bool:
-        """Measured, not guessed: the backend's tokenizer counts the prompt."""
+        """Measured, not guessed: the backend's tokenizer counts the prompt. The whole must fit
+        the context window; the user message, evaluated afresh every call (the system message
+        is reused), must also fit the backend's limit for speed."""
         if prompt.system not in self._system_tokens:
             self._system_tokens[prompt.system] = self.llm.count_tokens(prompt.system)
-        tokens = self._system_tokens[prompt.system] + self.llm.count_tokens(prompt.user)
+        user = self.llm.count_tokens(prompt.user)
         limit = self.llm.context_window - PROMPT_MARGIN - self.max_tokens
-        if self.llm.max_prompt_tokens is not None:
-            limit = min(limit, self.llm.max_prompt_tokens)
-        return tokens <= limit
+        speed_limit = self.llm.max_prompt_tokens
+        return self._system_tokens[prompt.system] + user <= limit and (
+            speed_limit is None or user <= speed_limit
+        )
 
-    def _ask(self, request: Request) -> list[str]:
+    def _ask(self, request: Request, points=None) -> list[str] | Proposal:
         stats = self.stats
         stats.calls += 1
         backend, model = self.llm.identity()
@@ -199,9 +246,14 @@ class LLMProposer:
         self._consecutive_errors = 0
         stats.prompt_tokens += completion.prompt_tokens
         stats.completion_tokens += completion.completion_tokens
-        parsed = parse_answer(completion.text, request.choices, MAX_SEQUENCE)
+        parsed = parse_answer(
+            completion.text, request.choices, MAX_SEQUENCE, points, max_proposals=self.proposals
+        )
+        stats.illegal_steps += len(parsed.invalid)
         if parsed.names:
             stats.valid_proposals += 1
+            stats.sequences += len(parsed.proposals)
+            stats.set_steps += sum("(" in step for seq in parsed.proposals for step in seq)
         else:
             stats.fallbacks += 1
             self._warn_once(
@@ -211,14 +263,14 @@ class LLMProposer:
             entry
             | {
                 "answer": completion.text,
-                "parsed": parsed.names,
+                "parsed": parsed.proposals,
                 "invalid": parsed.invalid,
                 "prompt_tokens": completion.prompt_tokens,
                 "completion_tokens": completion.completion_tokens,
                 "seconds": round(completion.seconds, 3),
             }
         )
-        return parsed.names
+        return Proposal(parsed.proposals) if parsed.proposals else []
 
     def _failed(self, error: LLMError, entry: dict) -> list[str]:
         stats = self.stats

@@ -10,9 +10,11 @@ after a resume, what the database holds.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 import tvm_ffi
 from tvm.ir.utils import derived_object
@@ -21,12 +23,16 @@ from tvm.s_tir.meta_schedule import _ffi_api
 from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 from tvm.s_tir.meta_schedule.runner import RunnerResult
 from tvm.s_tir.meta_schedule.search_strategy import MeasureCandidate, PySearchStrategy
+from tvm.s_tir.schedule import Instruction
 
 from ..rundir import FAILED_RUN_SECS
+from ..target import available_cores
+from .language import DecisionPoint, Step, Tiling, kind_of, parse_step
 from .proposers import TRANSFORMATIONS, ProgramDescription, Proposer
 from .tree import DEFAULT_C, MCTS, SearchStats
 
 _MAX_SEED = 2**31 - 1  # MutatorApply takes seeds in [1, 2^31 - 1]
+MAX_LOCATIONS = 12  # compute-location candidates probed per block (loops of a consumer nest)
 
 
 class ScheduleSpace:
@@ -49,6 +55,8 @@ class ScheduleSpace:
         # Decisions stripped: replaying a design space samples every decision afresh.
         self.fresh_traces = [Trace(space.trace.insts, {}) for space in design_spaces]
         self._next_space = 0
+        self.cores = available_cores()
+        self._locations: dict[tuple, tuple[str, ...]] = {}  # legal compute locations, found once
 
     def sample(self, count: int, rng: random.Random) -> list[Schedule]:
         programs: list[Schedule] = []
@@ -63,16 +71,68 @@ class ScheduleSpace:
         return programs
 
     def transform(self, program: Schedule, transformations, rng: random.Random):
+        """Bare names go to their mutator (a random change of that kind); parameterized steps
+        (``TileSize(qk/2 = 8x1x16x2)``) set that decision. Either is kept only if the schedule
+        replays and passes the postprocessors, and a set decision only if it reads back."""
         current, applied = program, []
-        for name in transformations:
-            trace = _ffi_api.MutatorApply(self.mutators[name], current.trace, _seed(rng))
+        for text in transformations:
+            name = kind_of(text)
+            step = None if name == text else self._parse(current, text)
+            if step is None:
+                trace = _ffi_api.MutatorApply(self.mutators[name], current.trace, _seed(rng))
+            elif isinstance(step, Step):
+                trace = self._set(current, step)
+            else:
+                trace = None  # an illegal step
             if trace is None:
-                continue  # nothing to mutate of this kind here
+                continue  # nothing to mutate of this kind here, or an illegal value
             sch = self.replay(trace, rng)
-            if sch is not None:
+            if sch is not None and (step is None or _holds(sch, step)):
                 current = sch
-                applied.append(name)
+                applied.append(text if step is None else str(step))
         return (current, applied) if applied else None
+
+    def _parse(self, program: Schedule, text: str) -> Step | str:
+        return parse_step(text, [point for point, _ in self.decision_points(program)])
+
+    def _set(self, program: Schedule, step: Step) -> Trace | None:
+        for point, inst in decision_points(program.trace, self.cores):
+            if point.kind == step.kind and point.target in (step.target, None):
+                if step.value == point.current:
+                    return None  # no change
+                return _with_value(program.trace, point, inst, step.value)
+        return None
+
+    def decision_points(self, program: Schedule) -> list[tuple[DecisionPoint, object]]:
+        """The program's decision points with every legal value, compute locations included
+        (found by replaying each candidate once per design space and block)."""
+        found = decision_points(program.trace, self.cores)
+        structure = tuple(inst.kind.name for inst in program.trace.insts)
+        with_locations = []
+        for point, inst in found:
+            if point.kind == "ComputeLocation":
+                key = (hash(structure), point.target)
+                if key not in self._locations:
+                    self._locations[key] = self._legal_locations(program.trace, point, inst)
+                legal = tuple(dict.fromkeys([*self._locations[key], point.current]))
+                point = replace(point, legal=legal)
+            with_locations.append((point, inst))
+        return with_locations
+
+    def _legal_locations(self, trace: Trace, point: DecisionPoint, inst) -> tuple[str, ...]:
+        """The compute locations that replay and read back (replay re-samples a location past
+        the last candidate loop instead of failing)."""
+        legal, rng = [], random.Random(0)
+        for value in ["root", "inlined"] + [f"loop {i}" for i in range(MAX_LOCATIONS)]:
+            step = Step(point.kind, point.target, value)
+            sch = None
+            if value != point.current:
+                sch = self.replay(_with_value(trace, point, inst, value), rng)
+            if value == point.current or (sch is not None and _holds(sch, step)):
+                legal.append(value)
+            elif value.startswith("loop"):
+                break  # candidates are numbered from 0: the first that fails ends them
+        return tuple(legal)
 
     def replay(self, trace: Trace, rng: random.Random) -> Schedule | None:
         """The trace applied to a fresh schedule, then every postprocessor; None if any fails."""
@@ -90,7 +150,10 @@ class ScheduleSpace:
         return tvm_ffi.structural_hash(program.mod)
 
     def describe(self, program: Schedule) -> ProgramDescription:
-        return ProgramDescription(decisions(program.trace), loop_nest(program.mod))
+        points = tuple(point for point, _ in self.decision_points(program))
+        return ProgramDescription(
+            {_label(p): p.current for p in points}, loop_nest(program.mod), points
+        )
 
     def predict(self, programs: Sequence[Schedule], rng: random.Random) -> list[float]:
         if self.untrained():
@@ -101,10 +164,13 @@ class ScheduleSpace:
         return list(self.cost_model.predict(self.context, candidates))
 
 
-def decisions(trace: Trace) -> dict[str, str]:
-    """The sampled decisions of a trace, labelled by block and loop, in trace order."""
+def decision_points(trace: Trace, cores: int = 1) -> list[tuple[DecisionPoint, object]]:
+    """The decisions of a trace a step may set, each with the instruction that holds it, in
+    trace order: tile splits labelled by block/loop, compute locations by block, and the
+    program-wide Unroll and Parallel. Compute-location candidates are left to the caller (they
+    need replays): here only the values every location has, root and inlined, and the current."""
     names = {}  # random variable -> "block" or "block/loop index"
-    found: dict[str, str] = {}
+    found: list[tuple[DecisionPoint, object]] = []
     for inst in trace.insts:
         kind = inst.kind.name
         if kind == "EnterPostproc":
@@ -116,20 +182,82 @@ def decisions(trace: Trace) -> dict[str, str]:
             block = names.get(inst.inputs[0], "?")
             names.update({loop: f"{block}/{i}" for i, loop in enumerate(inst.outputs)})
         elif kind == "SamplePerfectTile" and decision is not None:
-            found[f"TileSize {names.get(inst.inputs[0], '?')}"] = "x".join(
-                str(int(v)) for v in decision
+            factors = [int(v) for v in decision]
+            extent, innermost = math.prod(factors), int(inst.attrs[1])
+            tiling = Tiling(extent, int(inst.attrs[0]), innermost if innermost > 0 else extent)
+            value = "x".join(map(str, factors))
+            found.append(
+                (DecisionPoint("TileSize", names.get(inst.inputs[0], "?"), value, tiling), inst)
             )
         elif kind == "SampleComputeLocation" and decision is not None:
-            found[f"ComputeLocation {names.get(inst.inputs[0], '?')}"] = _location(int(decision))
+            value = _location(int(decision))
+            legal = tuple(dict.fromkeys(["root", "inlined", value]))
+            block = names.get(inst.inputs[0], "?")
+            found.append((DecisionPoint("ComputeLocation", block, value, legal), inst))
         elif kind == "SampleCategorical" and decision is not None:
-            found["Unroll max step"] = str(int(inst.attrs[0][int(decision)]))
+            legal = tuple(str(int(v)) for v in inst.attrs[0])
+            found.append((DecisionPoint("Unroll", None, legal[int(decision)], legal), inst))
         elif kind == "Annotate" and str(inst.attrs[0]) == "meta_schedule.parallel":
-            found["Parallel max extent"] = str(int(inst.inputs[1]))
-    return found
+            value = str(int(inst.inputs[1]))
+            top = max(int(value), 64 * cores)
+            legal = sorted({2**k for k in range(top.bit_length()) if 2**k <= top} | {int(value)})
+            found.append((DecisionPoint("Parallel", None, value, tuple(map(str, legal))), inst))
+    return _unique_targets(found)
+
+
+def _unique_targets(found):
+    """A block/loop split twice (or two root blocks' Unroll) gets a ``#2`` on its second label."""
+    seen: dict[tuple, int] = {}
+    unique = []
+    for point, inst in found:
+        count = seen[(point.kind, point.target)] = seen.get((point.kind, point.target), 0) + 1
+        if count > 1:
+            point = replace(point, target=f"{point.target or point.kind}#{count}")
+        unique.append((point, inst))
+    return unique
+
+
+def _holds(program: Schedule, step: Step) -> bool:
+    """Whether ``program`` has the decision ``step`` asked for."""
+    return any(
+        p.kind == step.kind and p.target in (step.target, None) and p.current == step.value
+        for p, _ in decision_points(program.trace)
+    )
+
+
+def decisions(trace: Trace) -> dict[str, str]:
+    """The sampled decisions of a trace, ``"TileSize(qk/2)" -> "2x1x64x2"``, in trace order."""
+    return {_label(point): point.current for point, _ in decision_points(trace)}
+
+
+def _label(point: DecisionPoint) -> str:
+    return f"{point.kind}({point.target})" if point.target else point.kind
 
 
 def _location(decision: int) -> str:
     return {-1: "root", -2: "inlined"}.get(decision, f"loop {decision}")
+
+
+def _location_decision(value: str) -> int:
+    return {"root": -1, "inlined": -2}.get(value) or int(value.split()[-1])
+
+
+def _with_value(trace: Trace, point: DecisionPoint, inst, value: str) -> Trace:
+    """``trace`` with the decision at ``inst`` set to ``value``, postprocessing removed."""
+    if point.kind == "Parallel":  # not a sampled decision: the annotation's value itself
+        annotate = Instruction(inst.kind, [inst.inputs[0], int(value)], inst.attrs, inst.outputs)
+        insts = [annotate if i.same_as(inst) else i for i in trace.insts]
+        cut = [i for i, x in enumerate(insts) if x.kind.name == "EnterPostproc"]
+        insts = insts[: cut[0]] if cut else insts
+        kept = {i: d for i, d in trace.decisions.items() if not i.same_as(inst)}
+        return Trace(insts, kept)
+    if point.kind == "TileSize":
+        decision = [int(f) for f in value.split("x")]
+    elif point.kind == "Unroll":
+        decision = point.legal.index(value)
+    else:
+        decision = _location_decision(value)
+    return trace.with_decision(inst, decision, True)
 
 
 _LOOP = re.compile(r"for (.+?) in (?:T\.)?(\w+)\((.*?)(?:, annotations=(\{.*\}))?\):$")
@@ -191,6 +319,7 @@ class MCTSSearch(PySearchStrategy):
         rollout_depth: int = 2,
         expansions_per_round: int | None = None,
         history_depth: int = 2,
+        llm_share: float = 0.25,
         proposer: Proposer | None = None,
         stats: SearchStats | None = None,
         cost_model=None,
@@ -202,6 +331,7 @@ class MCTSSearch(PySearchStrategy):
             "rollout_depth": rollout_depth,
             "expansions_per_round": expansions_per_round,
             "history_depth": history_depth,
+            "llm_share": llm_share,
             "proposer": proposer,
         }
         # tune_tir runs a clone: the stats object is shared so the caller sees it filled in.

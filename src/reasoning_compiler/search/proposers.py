@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .language import DecisionPoint
+
 if TYPE_CHECKING:
     from .tree import Node
 
@@ -29,8 +31,9 @@ TRANSFORMATIONS = {
 class ProgramDescription:
     """A program variant as a prompt shows it: its schedule decisions and its loop nest."""
 
-    decisions: Mapping[str, str] = field(default_factory=dict)  # e.g. "TileSize out.i" -> "[4, 8]"
+    decisions: Mapping[str, str] = field(default_factory=dict)  # "TileSize(qk/2)" -> "4x8"
     loops: Sequence[str] = ()  # one line per loop or block, indented by nesting
+    points: Sequence[DecisionPoint] = ()  # the decisions with their legal values
 
 
 @dataclass(frozen=True)
@@ -41,14 +44,24 @@ class NodeContext:
     lineage: Sequence[Node]  # the node first, then its parent, grandparent, ... (history depth)
     transformations: Mapping[str, float]  # valid names -> the mutator's default probability
     describe: Callable[[Any], ProgramDescription] | None = None  # a node's program, for prompts
+    fastest: Node | None = None  # the fastest program measured in this run, if any
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """Several ranked sequences from one call (an LLM's seconds spread over several children)."""
+
+    sequences: Sequence[Sequence[str]]
+    by_llm: bool = True
 
 
 class Proposer(Protocol):
     name: str
 
-    def propose(self, context: NodeContext, rng: random.Random) -> list[str]:
-        """A transformation sequence to apply to ``context.node``, in order. Names outside
-        ``context.transformations`` are dropped by the caller."""
+    def propose(self, context: NodeContext, rng: random.Random) -> list[str] | Proposal:
+        """A step sequence to apply to ``context.node``, in order, or a ``Proposal`` of several.
+        Steps whose transformation is not in ``context.transformations`` are dropped by the
+        caller; a sequence is by the LLM only inside a ``Proposal`` that says so."""
         ...
 
 

@@ -24,9 +24,11 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from .language import kind_of
 from .proposers import (
     NodeContext,
     ProgramDescription,
+    Proposal,
     Proposer,
     RandomProposer,
     random_sequence,
@@ -58,6 +60,17 @@ class Node:
     exhausted: bool = False  # closed, and nothing below it can be expanded either
     depth: int = 0
     index: int = 0  # creation order, for stable tie-breaking and readable logs
+    origin: str = "sample"  # what made it: "sample" (design space), "random" or "llm" proposal
+
+    @property
+    def from_llm(self) -> bool:
+        """Whether an LLM proposal made this node or one of its ancestors."""
+        node: Node | None = self
+        while node is not None:
+            if node.origin == "llm":
+                return True
+            node = node.parent
+        return False
 
     @property
     def measured(self) -> bool:
@@ -105,7 +118,9 @@ class Tree:
         self.nodes: list[Node] = []  # every node but the root, in creation order
         self.keys: set[Hashable] = set()  # programs in the tree or measured before
 
-    def add(self, parent: Node, program: Any, key: Hashable, transformations=()) -> Node:
+    def add(
+        self, parent: Node, program: Any, key: Hashable, transformations=(), origin="sample"
+    ) -> Node:
         node = Node(
             program=program,
             key=key,
@@ -113,6 +128,7 @@ class Tree:
             transformations=tuple(transformations),
             depth=parent.depth + 1,
             index=len(self.nodes) + 1,
+            origin=origin,
         )
         parent.children.append(node)
         self.nodes.append(node)
@@ -194,6 +210,13 @@ class SearchStats:
     fallbacks: int = 0  # proposals with no valid name, replaced by one random transformation
     predictions: int = 0  # programs scored by the cost model
     initial_samples: int = 0
+    llm_children: int = 0  # nodes made by an LLM proposal
+    set_steps: int = 0  # parameterized steps applied (a decision set to a given value)
+    measured_llm: int = 0  # measured samples made by an LLM proposal
+    measured_llm_lineage: int = 0  # ... or descending from one
+    reserved_llm: int = 0  # of those, measured in a batch share reserved for them
+    best_origin: str | None = None  # what made the fastest measured program
+    best_from_llm: bool | None = None  # whether it descends from an LLM proposal
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -213,13 +236,15 @@ class MCTS:
         rollout_depth: int = 2,
         expansions_per_round: int | None = None,
         history_depth: int = 2,
+        llm_share: float = 0.25,
         seed: int = 0,
         stats: SearchStats | None = None,
     ):
         if not transformations:
             raise ValueError("no transformations to search with")
-        if rollout_depth < 0:
-            raise ValueError("rollout_depth must be >= 0")
+        if rollout_depth < 0 or not 0 <= llm_share <= 1:
+            raise ValueError("need rollout_depth >= 0 and 0 <= llm_share <= 1")
+        self.llm_share = llm_share
         self.space = space
         self.transformations = dict(transformations)
         self.proposer = proposer or RandomProposer()
@@ -233,21 +258,34 @@ class MCTS:
     # --- the four MCTS steps -------------------------------------------------------------
 
     def iterate(self) -> Node | None:
-        """Select, expand, simulate, backpropagate. Returns the new node, or None."""
+        """Select, expand, simulate, backpropagate. Returns the (first) new node, or None."""
         self.stats.iterations += 1
         node = self.tree.select()
         if node is None:
             return None
-        child = self.expand(node)
-        if child is None:
+        children = self.expand(node)
+        if not children:
             self.stats.failed_expansions += 1
             self.tree.expansion_failed(node)
             return None
-        self.tree.backpropagate(child, self.simulate(child))
-        return child
+        for child in children:
+            self.tree.backpropagate(child, self.simulate(child))
+        return children[0]
 
-    def expand(self, node: Node) -> Node | None:
-        sequence = self.propose(node)
+    def expand(self, node: Node) -> list[Node]:
+        """New children of ``node``: one per proposed sequence that gives a new program, as many
+        as ``node`` has room for (an LLM call may propose several)."""
+        sequences, origin = self.propose(node)
+        children: list[Node] = []
+        for sequence in sequences:
+            if children and not self.tree.has_room(node):
+                break
+            child = self._apply(node, sequence, origin)
+            if child is not None:
+                children.append(child)
+        return children
+
+    def _apply(self, node: Node, sequence: list[str], origin: str) -> Node | None:
         for _ in range(APPLY_ATTEMPTS):
             transformed = self.space.transform(node.program, sequence, self.rng)
             if transformed is None:
@@ -258,23 +296,33 @@ class MCTS:
                 self.stats.duplicates += 1
                 continue
             self.stats.expansions += 1
-            return self.tree.add(node, program, key, applied)
+            self.stats.set_steps += sum("(" in step for step in applied)
+            self.stats.llm_children += origin == "llm"
+            return self.tree.add(node, program, key, applied, origin)
         return None
 
-    def propose(self, node: Node) -> list[str]:
+    def propose(self, node: Node) -> tuple[list[list[str]], str]:
+        """The proposer's sequences for ``node``, invalid steps dropped, and who made them."""
         context = NodeContext(
             node=node,
             lineage=node.lineage(self.history_depth),
             transformations=self.transformations,
             describe=getattr(self.space, "describe", None),
+            fastest=self.fastest,
         )
         self.stats.proposals += 1
         proposed = self.proposer.propose(context, self.rng)
-        valid = [name for name in proposed if name in self.transformations]
-        if not valid:
+        if not isinstance(proposed, Proposal):
+            proposed = Proposal([proposed], by_llm=False)
+        sequences = []
+        for sequence in proposed.sequences:
+            valid = [step for step in sequence if kind_of(step) in self.transformations]
+            if valid:
+                sequences.append(valid[:MAX_SEQUENCE_LENGTH])
+        if not sequences:
             self.stats.fallbacks += 1
-            return random_sequence(self.transformations, 1, self.rng)
-        return valid[:MAX_SEQUENCE_LENGTH]
+            return [random_sequence(self.transformations, 1, self.rng)], "random"
+        return sequences, "llm" if proposed.by_llm else "random"
 
     def simulate(self, node: Node) -> float:
         """Score ``node`` and a short random rollout from it; the rollout's score is the reward."""
@@ -314,7 +362,16 @@ class MCTS:
         for node, score in zip(candidates, scores, strict=True):
             node.predicted = score
         candidates.sort(key=lambda n: (-n.predicted, n.index))
-        return candidates[:count]
+        return self._with_llm_share(candidates, count)
+
+    def _with_llm_share(self, ranked: list[Node], count: int) -> list[Node]:
+        """The ``count`` best by the cost model, except that up to ``llm_share`` of the batch
+        goes to the best nodes an LLM proposed: an untrained or uncertain cost model would
+        otherwise rarely let a proposal reach the hardware, and its value would stay unknown."""
+        reserved = [n for n in ranked if n.origin == "llm"][: math.ceil(self.llm_share * count)]
+        self.stats.reserved_llm += sum(1 for n in reserved if n not in ranked[:count])
+        rest = [n for n in ranked if n not in reserved][: count - len(reserved)]
+        return sorted(reserved + rest, key=lambda n: (-n.predicted, n.index))
 
     def add_samples(self, count: int) -> list[Node]:
         """Fresh design-space samples as children of the root, scored and backpropagated."""
@@ -353,6 +410,16 @@ class MCTS:
         for node in nodes:
             reward = best / node.measured_latency if node.measured_latency else 0.0
             self.tree.backpropagate(node, reward)
+            self.stats.measured_llm += node.origin == "llm"
+            self.stats.measured_llm_lineage += node.from_llm
+        fastest = self.fastest
+        if fastest is not None:
+            self.stats.best_origin, self.stats.best_from_llm = fastest.origin, fastest.from_llm
+
+    @property
+    def fastest(self) -> Node | None:
+        measured = [n for n in self.tree.nodes if n.measured_latency]
+        return min(measured, key=lambda n: n.measured_latency, default=None)
 
     @property
     def best_latency(self) -> float | None:
