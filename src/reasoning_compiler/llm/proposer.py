@@ -124,8 +124,11 @@ class LLMProposer:
         self.temperature = temperature
         self.parameterized, self.proposals = parameterized, proposals
         self.rationale_tokens = rationale_tokens
-        # Room for the answer lines (a parameterized step is about 12 tokens) and the rationale.
-        answer_tokens = llm.default_max_tokens * (3 if parameterized else 1) * proposals
+        # A local model writes only the answer lines (a parameterized step is about 12 tokens,
+        # a name 3) and the rationale; an endpoint's default already has room for its analysis.
+        answer_tokens = llm.default_max_tokens
+        if llm.backend == "local":
+            answer_tokens *= (3 if parameterized else 1) * proposals
         self.max_tokens = max_tokens or answer_tokens + rationale_tokens
         self.warn, self.stopping = warn, stopping
         self._earlier_calls = transcript.calls  # on --resume, the budget counts them too
