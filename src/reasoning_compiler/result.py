@@ -172,6 +172,16 @@ class TuneResult:
                     + (f"; stopped: {llm['disabled']}" if llm["disabled"] else ""),
                 )
             )
+            if stats and "measured_llm" in stats:
+                best = {True: "descends from one", False: "does not"}.get(stats["best_from_llm"])
+                rows.append(
+                    (
+                        "LLM proposals",
+                        f"{stats['llm_children']} nodes, {stats['measured_llm']} measured "
+                        f"({stats['measured_llm_lineage']} with an LLM step in their history); "
+                        f"the fastest program {best or 'is not known yet'}",
+                    )
+                )
         rows.extend(self._compare_rows())
         if self.correct is not None:
             verdict = "matches" if self.correct else "DOES NOT MATCH"

@@ -16,7 +16,6 @@ import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ..search.language import point_lines
 from ..search.proposers import NodeContext, ProgramDescription
 from .parse import ANSWER_PREFIX
 
@@ -137,7 +136,7 @@ def _user_message(
         if depth == 0:
             if parameterized and description.points:
                 title = "decision points = current value  [legal values]"
-                lines += _section(title, point_lines(description.points))
+                lines += _section(title, [point.describe() for point in description.points])
             else:
                 lines += _section("schedule decisions", _decision_lines(description.decisions))
             if current_loops:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -168,7 +168,7 @@ def grammar(
             continue
         head = f"{point.kind}(" + (f"{point.target} = " if _needs_target(point, points) else "")
         if isinstance(point.legal, Tiling):
-            body = _tile_rule(point.legal, rules)
+            body = _tile(point.legal.extent, point.legal.parts, point.legal.max_innermost, rules)
         else:
             body = "(" + " | ".join(_quote(v) for v in point.legal) + ")"
         alternatives.append(f"{_quote(head)} {body} {_quote(')')}")
@@ -182,10 +182,6 @@ def grammar(
     lines = [f"root ::= {root}", f"line ::= {line}", "step ::= " + " | ".join(alternatives)]
     lines += [f"{name} ::= {body}" for name, body in rules.items()]
     return "\n".join(lines)
-
-
-def _tile_rule(tiling: Tiling, rules: dict[str, str]) -> str:
-    return _tile(tiling.extent, tiling.parts, tiling.max_innermost, rules)
 
 
 def _tile(extent: int, parts: int, max_innermost: int, rules: dict[str, str]) -> str:
@@ -219,18 +215,3 @@ def _divisors(n: int) -> tuple[int, ...]:
 
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-def point_lines(points: Sequence[DecisionPoint]) -> list[str]:
-    return [point.describe() for point in points]
-
-
-def changed_points(
-    points: Sequence[DecisionPoint], other: Mapping[tuple[str, str | None], str]
-) -> list[str]:
-    """Steps that would turn ``points`` into the values of ``other`` (keyed by kind, target)."""
-    return [
-        str(Step(p.kind, p.target if _needs_target(p, points) else None, other[(p.kind, p.target)]))
-        for p in points
-        if other.get((p.kind, p.target), p.current) != p.current
-    ]

@@ -32,6 +32,15 @@ from .proposers import TRANSFORMATIONS, ProgramDescription, Proposer
 from .tree import DEFAULT_C, MCTS, SearchStats
 
 _MAX_SEED = 2**31 - 1  # MutatorApply takes seeds in [1, 2^31 - 1]
+# Instructions whose first output is a new block, and how its label reads.
+_MAKES_BLOCKS = {
+    "CacheWrite": "cache_write",
+    "CacheRead": "cache_read",
+    "RFactor": "rfactor",
+    "ReIndex": "reindex",
+    "Blockize": "blockize",
+    "DecomposeReduction": "init",
+}
 MAX_LOCATIONS = 12  # compute-location candidates probed per block (loops of a consumer nest)
 
 
@@ -181,6 +190,13 @@ def decision_points(trace: Trace, cores: int = 1) -> list[tuple[DecisionPoint, o
         elif kind == "GetLoops":
             block = names.get(inst.inputs[0], "?")
             names.update({loop: f"{block}/{i}" for i, loop in enumerate(inst.outputs)})
+        elif kind in ("GetProducers", "GetConsumers"):  # "out.producer0"
+            source = names.get(inst.inputs[0], "block")
+            role = "producer" if kind == "GetProducers" else "consumer"
+            names.update({b: f"{source}.{role}{i}" for i, b in enumerate(inst.outputs)})
+        elif kind in _MAKES_BLOCKS:  # a new block, named after its source: "out.cache_write"
+            source = names.get(inst.inputs[0], "block") if inst.inputs else "block"
+            names[inst.outputs[0]] = f"{source}.{_MAKES_BLOCKS[kind]}"
         elif kind == "SamplePerfectTile" and decision is not None:
             factors = [int(v) for v in decision]
             extent, innermost = math.prod(factors), int(inst.attrs[1])

@@ -1,0 +1,246 @@
+# Best program found for flux-attention [small] (q_heads=4, kv_heads=4, seq_len=256, head_dim=128)
+# from tvm.script import ir as I
+# from tvm.script import tirx as T
+# from tvm.tirx.layout import Axis
+
+@I.ir_module
+class Module:
+    @T.prim_func(s_tir=True)
+    def main(Q: T.Buffer((4, 256, 128), "float32"), K: T.Buffer((4, 256, 128), "float32"), V: T.Buffer((4, 256, 128), "float32"), out: T.Buffer((4, 256, 128), "float32")):
+        T.func_attr({"tirx.noalias": True})
+        # with T.sblock("root"):
+        qk = T.sblock_alloc_buffer((4, 256, 256))
+        row_max = T.sblock_alloc_buffer((4, 256))
+        exp = T.sblock_alloc_buffer((4, 256, 256))
+        row_sum = T.sblock_alloc_buffer((4, 256))
+        row_max_rf = T.sblock_alloc_buffer((4, 256, 4))
+        out_global = T.sblock_alloc_buffer((4, 256, 128))
+        qk_global = T.sblock_alloc_buffer((4, 256, 256))
+        for h_0_i_0_j_0_h_1_i_1_fused in T.parallel(64, annotations={"pragma_auto_unroll_max_step": 64, "pragma_unroll_explicit": 1}):
+            for j_1 in range(16):
+                for h_2_init, i_2_init, j_2_init, h_3_init, i_3_init in T.grid(1, 4, 2, 2, 2):
+                    for j_3_fused_init in T.vectorized(8):
+                        with T.sblock("qk_init"):
+                            v_h = T.axis.spatial(4, h_0_i_0_j_0_h_1_i_1_fused // 32 * 2 + h_2_init * 2 + h_3_init)
+                            v_i = T.axis.spatial(256, h_0_i_0_j_0_h_1_i_1_fused % 32 * 8 + i_2_init * 2 + i_3_init)
+                            v_j = T.axis.spatial(256, j_1 * 16 + j_2_init * 8 + j_3_fused_init)
+                            T.reads()
+                            T.writes(qk_global[v_h, v_i, v_j])
+                            T.sblock_attr({"meta_schedule.tiling_structure": "SSRSRS"})
+                            qk_global[v_h, v_i, v_j] = T.float32(0.0)
+                for d_0, h_2, i_2, j_2, d_1, h_3, i_3 in T.grid(32, 1, 4, 2, 4, 2, 2):
+                    for j_3_fused in T.vectorized(8):
+                        with T.sblock("qk_update"):
+                            v_h = T.axis.spatial(4, h_0_i_0_j_0_h_1_i_1_fused // 32 * 2 + h_2 * 2 + h_3)
+                            v_i = T.axis.spatial(256, h_0_i_0_j_0_h_1_i_1_fused % 32 * 8 + i_2 * 2 + i_3)
+                            v_j = T.axis.spatial(256, j_1 * 16 + j_2 * 8 + j_3_fused)
+                            v_d = T.axis.reduce(128, d_0 * 4 + d_1)
+                            T.reads(qk_global[v_h, v_i, v_j], Q[v_h, v_i, v_d], K[v_h, v_j, v_d])
+                            T.writes(qk_global[v_h, v_i, v_j])
+                            T.sblock_attr({"meta_schedule.tiling_structure": "SSRSRS"})
+                            qk_global[v_h, v_i, v_j] = qk_global[v_h, v_i, v_j] + Q[v_h, v_i, v_d] * K[v_h, v_j, v_d]
+                for ax0, ax1 in T.grid(2, 8):
+                    for ax2_fused in T.vectorized(16):
+                        with T.sblock("qk_global"):
+                            v0 = T.axis.spatial(4, h_0_i_0_j_0_h_1_i_1_fused // 32 * 2 + ax0)
+                            v1 = T.axis.spatial(256, h_0_i_0_j_0_h_1_i_1_fused % 32 * 8 + ax1)
+                            v2 = T.axis.spatial(256, j_1 * 16 + ax2_fused)
+                            T.reads(qk_global[v0, v1, v2])
+                            T.writes(qk[v0, v1, v2])
+                            qk[v0, v1, v2] = qk_global[v0, v1, v2]
+        for h_0_fused in T.parallel(2, annotations={"pragma_auto_unroll_max_step": 64, "pragma_unroll_explicit": 1}):
+            for ax0 in range(2):
+                for ax0_1, ax1, ax2 in T.grid(4, 1, 256):
+                    with T.sblock("row_max_rf_init"):
+                        vj1_1 = T.axis.spatial(4, ax0_1)
+                        v_h = T.axis.spatial(4, h_0_fused * 2 + ax0 + ax1)
+                        v_i = T.axis.spatial(256, ax2)
+                        T.reads()
+                        T.writes(row_max_rf[v_h, v_i, vj1_1])
+                        row_max_rf[v_h, v_i, vj1_1] = T.float32(-340282346638528859811704183484516925440.0)
+                    for ax3 in range(64):
+                        with T.sblock("row_max_rf_update"):
+                            vj1_1 = T.axis.spatial(4, ax0_1)
+                            v_h = T.axis.spatial(4, h_0_fused * 2 + ax0 + ax1)
+                            v_i, vj1_0 = T.axis.remap("SR", [ax2, ax3])
+                            T.reads(row_max_rf[v_h, v_i, vj1_1], qk[v_h, v_i, vj1_0 * 4 + vj1_1])
+                            T.writes(row_max_rf[v_h, v_i, vj1_1])
+                            row_max_rf[v_h, v_i, vj1_1] = T.max(row_max_rf[v_h, v_i, vj1_1], qk[v_h, v_i, vj1_0 * 4 + vj1_1] * T.float32(0.088388347648318433))
+                for ax1, ax2 in T.grid(256, 256):
+                    for ax1_init, ax2_init in T.grid(1, 1):
+                        with T.sblock("row_max_init"):
+                            v_h = T.axis.spatial(4, h_0_fused * 2 + ax0 + ax1_init)
+                            v_i = T.axis.spatial(256, ax1 + ax2_init)
+                            T.reads()
+                            T.writes(row_max[v_h, v_i])
+                            row_max[v_h, v_i] = T.float32(-340282346638528859811704183484516925440.0)
+                    for ax0_1, ax1_1, ax2_1 in T.grid(4, 1, 1):
+                        with T.sblock("row_max_update"):
+                            vj1_1 = T.axis.reduce(4, ax0_1)
+                            v_h = T.axis.spatial(4, h_0_fused * 2 + ax0 + ax1_1)
+                            v_i = T.axis.spatial(256, ax1 + ax2_1)
+                            T.reads(row_max[v_h, v_i], row_max_rf[v_h, v_i, vj1_1])
+                            T.writes(row_max[v_h, v_i])
+                            row_max[v_h, v_i] = T.max(row_max[v_h, v_i], row_max_rf[v_h, v_i, vj1_1])
+                    with T.sblock("exp"):
+                        v_h = T.axis.spatial(4, h_0_fused * 2 + ax0)
+                        v_i, v_j = T.axis.remap("SS", [ax1, ax2])
+                        T.reads(qk[v_h, v_i, v_j], row_max[v_h, v_i])
+                        T.writes(exp[v_h, v_i, v_j])
+                        exp[v_h, v_i, v_j] = T.exp(qk[v_h, v_i, v_j] * T.float32(0.088388347648318433) - row_max[v_h, v_i])
+            for ax0, ax1 in T.grid(2, 256):
+                with T.sblock("row_sum_init"):
+                    v_h = T.axis.spatial(4, h_0_fused * 2 + ax0)
+                    v_i = T.axis.spatial(256, ax1)
+                    T.reads()
+                    T.writes(row_sum[v_h, v_i])
+                    row_sum[v_h, v_i] = T.float32(0.0)
+                for ax2 in range(256):
+                    with T.sblock("row_sum_update"):
+                        v_h = T.axis.spatial(4, h_0_fused * 2 + ax0)
+                        v_i, v_j2 = T.axis.remap("SR", [ax1, ax2])
+                        T.reads(row_sum[v_h, v_i], exp[v_h, v_i, v_j2])
+                        T.writes(row_sum[v_h, v_i])
+                        row_sum[v_h, v_i] = row_sum[v_h, v_i] + exp[v_h, v_i, v_j2]
+            for i_0, e_0 in T.grid(4, 1):
+                for h_1, i_1, e_1 in T.grid(1, 2, 2):
+                    for h_2_init, i_2_init, e_2_init, h_3_init, i_3_init in T.grid(1, 32, 1, 2, 1):
+                        for e_3_fused_init in T.vectorized(64):
+                            with T.sblock("out_init"):
+                                v_h = T.axis.spatial(4, h_0_fused * 2 + h_1 * 2 + h_2_init * 2 + h_3_init)
+                                v_i = T.axis.spatial(256, i_0 * 64 + i_1 * 32 + i_2_init + i_3_init)
+                                v_e = T.axis.spatial(128, e_0 * 128 + e_1 * 64 + e_2_init * 64 + e_3_fused_init)
+                                T.reads()
+                                T.writes(out_global[v_h, v_i, v_e])
+                                T.sblock_attr({"meta_schedule.tiling_structure": "SSRSRS"})
+                                out_global[v_h, v_i, v_e] = T.float32(0.0)
+                    for j3_0, h_2, i_2, e_2, j3_1, h_3, i_3 in T.grid(128, 1, 32, 1, 2, 2, 1):
+                        for e_3_fused in T.vectorized(64):
+                            with T.sblock("out_update"):
+                                v_h = T.axis.spatial(4, h_0_fused * 2 + h_1 * 2 + h_2 * 2 + h_3)
+                                v_i = T.axis.spatial(256, i_0 * 64 + i_1 * 32 + i_2 + i_3)
+                                v_e = T.axis.spatial(128, e_0 * 128 + e_1 * 64 + e_2 * 64 + e_3_fused)
+                                v_j3 = T.axis.reduce(256, j3_0 * 2 + j3_1)
+                                T.reads(out_global[v_h, v_i, v_e], exp[v_h, v_i, v_j3], row_sum[v_h, v_i], V[v_h, v_j3, v_e])
+                                T.writes(out_global[v_h, v_i, v_e])
+                                T.sblock_attr({"meta_schedule.tiling_structure": "SSRSRS"})
+                                out_global[v_h, v_i, v_e] = out_global[v_h, v_i, v_e] + exp[v_h, v_i, v_j3] / row_sum[v_h, v_i] * V[v_h, v_j3, v_e]
+                for ax0, ax1, ax2 in T.grid(2, 64, 128):
+                    with T.sblock("out_global"):
+                        v0 = T.axis.spatial(4, h_0_fused * 2 + ax0)
+                        v1 = T.axis.spatial(256, i_0 * 64 + ax1)
+                        v2 = T.axis.spatial(128, ax2)
+                        T.reads(out_global[v0, v1, v2])
+                        T.writes(out[v0, v1, v2])
+                        out[v0, v1, v2] = out_global[v0, v1, v2]
+
+# Schedule trace:
+# # from tvm import s_tir
+# def apply_trace(sch: s_tir.Schedule) -> None:
+#   b0 = sch.get_sblock(name="qk", func_name="main")
+#   b1 = sch.get_sblock(name="scores", func_name="main")
+#   b2 = sch.get_sblock(name="row_max", func_name="main")
+#   b3 = sch.get_sblock(name="exp", func_name="main")
+#   b4 = sch.get_sblock(name="row_sum", func_name="main")
+#   b5 = sch.get_sblock(name="softmax", func_name="main")
+#   b6 = sch.get_sblock(name="out", func_name="main")
+#   b7 = sch.get_sblock(name="root", func_name="main")
+#   sch.compute_inline(block=b5)
+#   sch.compute_inline(block=b1)
+#   l8, l9, l10 = sch.get_loops(block=b2)
+#   v11, v12 = sch.sample_perfect_tile(loop=l10, n=2, max_innermost_factor=64, decision=[64, 4])
+#   l13, l14 = sch.split(loop=l10, factors=[v11, v12], preserve_unit_iters=True, disable_predication=False)
+#   b15 = sch.rfactor(loop=l14, factor_axis=2)
+#   l16, l17, l18, l19 = sch.get_loops(block=b15)
+#   sch.annotate(block_or_loop=b2, ann_key="meta_schedule.random_compute_producer", ann_val=1)
+#   sch.annotate(block_or_loop=b6, ann_key="meta_schedule.tiling_structure", ann_val="SSRSRS")
+#   l20, l21, l22, l23 = sch.get_loops(block=b6)
+#   v24, v25, v26, v27 = sch.sample_perfect_tile(loop=l20, n=4, max_innermost_factor=64, decision=[2, 1, 1, 2])
+#   l28, l29, l30, l31 = sch.split(loop=l20, factors=[v24, v25, v26, v27], preserve_unit_iters=True, disable_predication=False)
+#   v32, v33, v34, v35 = sch.sample_perfect_tile(loop=l21, n=4, max_innermost_factor=64, decision=[4, 2, 32, 1])
+#   l36, l37, l38, l39 = sch.split(loop=l21, factors=[v32, v33, v34, v35], preserve_unit_iters=True, disable_predication=False)
+#   v40, v41, v42, v43 = sch.sample_perfect_tile(loop=l22, n=4, max_innermost_factor=64, decision=[1, 2, 1, 64])
+#   l44, l45, l46, l47 = sch.split(loop=l22, factors=[v40, v41, v42, v43], preserve_unit_iters=True, disable_predication=False)
+#   v48, v49 = sch.sample_perfect_tile(loop=l23, n=2, max_innermost_factor=64, decision=[128, 2])
+#   l50, l51 = sch.split(loop=l23, factors=[v48, v49], preserve_unit_iters=True, disable_predication=False)
+#   sch.reorder(l28, l36, l44, l29, l37, l45, l50, l30, l38, l46, l51, l31, l39, l47)
+#   sch.get_consumers(block=b6)
+#   b52 = sch.cache_write(block=b6, write_buffer_index=0, storage_scope="global")
+#   sch.reverse_compute_at(block=b52, loop=l44, preserve_unit_loops=True, index=-1)
+#   sch.annotate(block_or_loop=b0, ann_key="meta_schedule.tiling_structure", ann_val="SSRSRS")
+#   l53, l54, l55, l56 = sch.get_loops(block=b0)
+#   v57, v58, v59, v60 = sch.sample_perfect_tile(loop=l53, n=4, max_innermost_factor=64, decision=[2, 1, 1, 2])
+#   l61, l62, l63, l64 = sch.split(loop=l53, factors=[v57, v58, v59, v60], preserve_unit_iters=True, disable_predication=False)
+#   v65, v66, v67, v68 = sch.sample_perfect_tile(loop=l54, n=4, max_innermost_factor=64, decision=[4, 8, 4, 2])
+#   l69, l70, l71, l72 = sch.split(loop=l54, factors=[v65, v66, v67, v68], preserve_unit_iters=True, disable_predication=False)
+#   v73, v74, v75, v76 = sch.sample_perfect_tile(loop=l55, n=4, max_innermost_factor=64, decision=[1, 16, 2, 8])
+#   l77, l78, l79, l80 = sch.split(loop=l55, factors=[v73, v74, v75, v76], preserve_unit_iters=True, disable_predication=False)
+#   v81, v82 = sch.sample_perfect_tile(loop=l56, n=2, max_innermost_factor=64, decision=[32, 4])
+#   l83, l84 = sch.split(loop=l56, factors=[v81, v82], preserve_unit_iters=True, disable_predication=False)
+#   sch.reorder(l61, l69, l77, l62, l70, l78, l83, l63, l71, l79, l84, l64, l72, l80)
+#   b85, b86 = sch.get_consumers(block=b0)
+#   b87 = sch.cache_write(block=b0, write_buffer_index=0, storage_scope="global")
+#   sch.reverse_compute_at(block=b87, loop=l78, preserve_unit_loops=True, index=-1)
+#   sch.annotate(block_or_loop=b7, ann_key="meta_schedule.parallel", ann_val=8)
+#   sch.annotate(block_or_loop=b7, ann_key="meta_schedule.vectorize", ann_val=64)
+#   v88 = sch.sample_categorical(candidates=[0, 16, 64, 512], probs=[0.25, 0.25, 0.25, 0.25], decision=2)
+#   sch.annotate(block_or_loop=b7, ann_key="meta_schedule.unroll_explicit", ann_val=v88)
+#   l89 = sch.sample_compute_location(block=b4, decision=0)
+#   sch.compute_at(block=b4, loop=l89, preserve_unit_loops=True, index=-1)
+#   l90 = sch.sample_compute_location(block=b3, decision=0)
+#   sch.compute_at(block=b3, loop=l90, preserve_unit_loops=True, index=-1)
+#   b91, = sch.get_producers(block=b2)
+#   sch.unannotate(block_or_loop=b2, ann_key="meta_schedule.random_compute_producer")
+#   l92 = sch.sample_compute_location(block=b2, decision=3)
+#   sch.compute_at(block=b2, loop=l92, preserve_unit_loops=True, index=-1)
+#   l93 = sch.sample_compute_location(block=b91, decision=1)
+#   sch.compute_at(block=b91, loop=l93, preserve_unit_loops=True, index=-1)
+#   sch.enter_postproc()
+#   b94 = sch.get_sblock(name="root", func_name="main")
+#   sch.unannotate(block_or_loop=b94, ann_key="meta_schedule.parallel")
+#   sch.unannotate(block_or_loop=b94, ann_key="meta_schedule.vectorize")
+#   sch.unannotate(block_or_loop=b94, ann_key="meta_schedule.unroll_explicit")
+#   b95, b96, b97, b98, b99, b100, b101, b102 = sch.get_child_blocks(b94)
+#   l103, l104, l105, l106, l107, l108, l109, l110, l111, l112, l113, l114, l115, l116 = sch.get_loops(block=b95)
+#   l117 = sch.fuse(l103, l104, l105, l106, l107, preserve_unit_iters=True)
+#   sch.parallel(loop=l117)
+#   l118 = sch.fuse(l116, preserve_unit_iters=True)
+#   sch.vectorize(loop=l118)
+#   sch.annotate(block_or_loop=l117, ann_key="pragma_auto_unroll_max_step", ann_val=64)
+#   sch.annotate(block_or_loop=l117, ann_key="pragma_unroll_explicit", ann_val=1)
+#   l119, l120, l121, l122, l123 = sch.get_loops(block=b96)
+#   l124 = sch.fuse(l123, preserve_unit_iters=True)
+#   sch.vectorize(loop=l124)
+#   l125, l126, l127, l128, l129, l130 = sch.get_loops(block=b97)
+#   l131 = sch.fuse(l125, preserve_unit_iters=True)
+#   sch.parallel(loop=l131)
+#   sch.annotate(block_or_loop=l131, ann_key="pragma_auto_unroll_max_step", ann_val=64)
+#   sch.annotate(block_or_loop=l131, ann_key="pragma_unroll_explicit", ann_val=1)
+#   l132, l133, l134, l135, l136, l137, l138 = sch.get_loops(block=b98)
+#   sch.annotate(block_or_loop=l132, ann_key="pragma_auto_unroll_max_step", ann_val=64)
+#   sch.annotate(block_or_loop=l132, ann_key="pragma_unroll_explicit", ann_val=1)
+#   l139, l140, l141, l142 = sch.get_loops(block=b99)
+#   l143, l144, l145, l146 = sch.get_loops(block=b100)
+#   sch.annotate(block_or_loop=l143, ann_key="pragma_auto_unroll_max_step", ann_val=64)
+#   sch.annotate(block_or_loop=l143, ann_key="pragma_unroll_explicit", ann_val=1)
+#   l147, l148, l149, l150, l151, l152, l153, l154, l155, l156, l157, l158, l159, l160 = sch.get_loops(block=b101)
+#   l161 = sch.fuse(l160, preserve_unit_iters=True)
+#   sch.vectorize(loop=l161)
+#   sch.annotate(block_or_loop=l147, ann_key="pragma_auto_unroll_max_step", ann_val=64)
+#   sch.annotate(block_or_loop=l147, ann_key="pragma_unroll_explicit", ann_val=1)
+#   l162, l163, l164, l165, l166, l167 = sch.get_loops(block=b102)
+#   b168 = sch.get_sblock(name="qk", func_name="main")
+#   l169, l170, l171, l172, l173, l174, l175, l176, l177, l178 = sch.get_loops(block=b168)
+#   b179 = sch.decompose_reduction(block=b168, loop=l171)
+#   b180 = sch.get_sblock(name="row_max_rf", func_name="main")
+#   l181, l182, l183, l184, l185, l186 = sch.get_loops(block=b180)
+#   b187 = sch.decompose_reduction(block=b180, loop=l186)
+#   b188 = sch.get_sblock(name="row_max", func_name="main")
+#   l189, l190, l191, l192, l193, l194, l195 = sch.get_loops(block=b188)
+#   b196 = sch.decompose_reduction(block=b188, loop=l193)
+#   b197 = sch.get_sblock(name="row_sum", func_name="main")
+#   l198, l199, l200, l201 = sch.get_loops(block=b197)
+#   b202 = sch.decompose_reduction(block=b197, loop=l201)
+#   b203 = sch.get_sblock(name="out", func_name="main")
+#   l204, l205, l206, l207, l208, l209, l210, l211, l212, l213, l214, l215, l216, l217 = sch.get_loops(block=b203)
+#   b218 = sch.decompose_reduction(block=b203, loop=l210)
