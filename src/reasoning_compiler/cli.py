@@ -22,12 +22,27 @@ examples:
   reasoning-compiler tune matmul --trials 32          # llm-mcts with the embedded model
   reasoning-compiler tune matmul --strategy mcts --trials 32 --rollout-depth 3
   OPENAI_API_KEY=... reasoning-compiler tune matmul --llm openai --llm-model gpt-4o-mini
-  reasoning-compiler tune matmul --llm openai --llm-base-url http://localhost:11434/v1 \
+  reasoning-compiler tune matmul --llm openai --llm-base-url http://localhost:11434/v1 \\
       --llm-model qwen2.5-coder:7b                    # Ollama, vLLM, llama.cpp server
   reasoning-compiler tune matmul --llm replay:runs/old --work-dir runs/again  # no model
   reasoning-compiler tune llama3-8b-attention --preset paper --shape seq_len=1024 --trials 64
   reasoning-compiler tune my_kernels.py:softmax --shape n=4096 --trials 32
   reasoning-compiler tune matmul --work-dir runs/mm --resume --trials 128   # continue a run
+"""
+
+
+MODEL_EPILOG = """\
+examples:
+  reasoning-compiler tune-model llama3-8b-decoder --trials 200 --strategy mcts
+  reasoning-compiler tune-model my_model.py:make --time-budget 15m
+  reasoning-compiler tune-model flux-block --work-dir runs/flux --resume --trials 400
+my_model.py:
+  def make():
+      return MyModule().eval(), (torch.randn(1, 128, 512),)
+load the tuned model:
+  lib = tvm.runtime.load_module("runs/.../model.so")
+  vm = tvm.relax.VirtualMachine(lib, tvm.cpu())
+  out = vm["main"](tvm.runtime.tensor(x))[0].numpy()   # the outputs, as a tuple
 """
 
 
@@ -117,7 +132,82 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=INT,...",
         help="override shape parameters, e.g. seq_len=1024 (see `workloads` for the names)",
     )
+    _add_tuning_options(tune, per_round=16, what="WORKLOAD")
     tune.add_argument(
+        "--compare",
+        action="store_true",
+        help="after tuning, time the same operator in NumPy and PyTorch on the same inputs and "
+        "show the tuned kernel next to them (built-in workloads)",
+    )
+    remote = tune.add_argument_group(
+        "measuring on other machines (TVM RPC)",
+        "Builds run here; each sample is uploaded to a free server under --rpc-key, checked and\n"
+        "timed there. The host's CPU detection then does not apply: pass --target describing\n"
+        "the remote device (without it, the remote is assumed to be like this machine).",
+    )
+    remote.add_argument(
+        "--rpc", metavar="HOST:PORT", help="measure through the RPC tracker at HOST:PORT"
+    )
+    remote.add_argument(
+        "--rpc-key", metavar="KEY", help="the key the RPC servers registered with (needs --rpc)"
+    )
+    remote.add_argument(
+        "--rpc-workers",
+        type=_at_least(1),
+        metavar="N",
+        help="samples measured at once (default: one per server registered under the key)",
+    )
+    _add_model_parser(commands)
+    _add_bench_parser(commands)
+    rpc = commands.add_parser(
+        "rpc",
+        help="start TVM's RPC tracker or a measurement server",
+        description="Start the pieces for measuring on other machines: one tracker, and a "
+        "server on every machine that should run samples. Then tune with --rpc and --rpc-key.",
+        epilog=RPC_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    services = rpc.add_subparsers(dest="service", metavar="{tracker,server}")
+    tracker = services.add_parser("tracker", help="run the RPC tracker (until Ctrl-C)")
+    tracker.add_argument("--host", default="0.0.0.0", help="address to bind (default: 0.0.0.0)")
+    tracker.add_argument(
+        "--port", type=_at_least(1), default=9190, help="port to listen on (default: 9190)"
+    )
+    server = services.add_parser(
+        "server", help="run a server that measures samples for the tracker (until Ctrl-C)"
+    )
+    server.add_argument(
+        "--tracker", required=True, metavar="HOST:PORT", help="the tracker to register with"
+    )
+    server.add_argument(
+        "--key", required=True, help="device key to register under, e.g. the board's name"
+    )
+    server.add_argument("--host", default="0.0.0.0", help="address to bind (default: 0.0.0.0)")
+    server.add_argument(
+        "--port",
+        type=_at_least(1),
+        default=9090,
+        help="first port to try; the next free one up to +100 is used (default: 9090)",
+    )
+    return parser
+
+
+BENCH_EPILOG = """\
+examples:
+  reasoning-compiler bench benchmarks/configs/quick.toml      # the quick protocol (~31 min)
+  reasoning-compiler bench --workloads matmul --strategies evolutionary,mcts --seeds 0,1 \\
+      --trials 36 --out runs/bench-mm
+  reasoning-compiler bench benchmarks/configs/ablation-history.toml --arms "depth 2,depth 3"
+  reasoning-compiler bench benchmarks/configs/quick.toml --report-only   # tables and plots again
+
+Run the same command again after Ctrl-C or a crash: finished runs are kept, a stopped run
+continues from its database. Writes report.md, results.json, figure3.png and figure4.png.
+"""
+
+
+def _add_tuning_options(parser, per_round: int, what: str) -> None:
+    """The flags ``tune`` and ``tune-model`` share: strategy, LLM, budget, work dir, target."""
+    parser.add_argument(
         "--strategy",
         default=DEFAULT_STRATEGY,
         choices=list(STRATEGIES),
@@ -125,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
         + "; ".join(f"{s.name}: {s.description}" for s in STRATEGIES.values())
         + f" (default: {DEFAULT_STRATEGY})",
     )
-    mcts = tune.add_argument_group(
+    mcts = parser.add_argument_group(
         "tree search (--strategy llm-mcts or mcts)",
         "Each round grows the tree (select by UCT, expand, score a random rollout with the\n"
         "cost model, backpropagate), then measures the unmeasured nodes the cost model rates\n"
@@ -150,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="random transformations in each simulation before the cost model scores it "
         "(default: 2; 0 scores the new node itself)",
     )
-    llm = tune.add_argument_group(
+    llm = parser.add_argument_group(
         "LLM proposals (--strategy llm-mcts)",
         "The LLM is shown the node to expand and its ancestors (decisions, loop nests, scores)\n"
         "and proposes transformations; it answers one expansion per sample measured, random\n"
@@ -232,116 +322,82 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="T",
         help="sampling temperature (default: 0.7); each call's seed follows --seed",
     )
-    tune.add_argument(
+    parser.add_argument(
         "--trials",
         type=_at_least(1),
         help="samples to measure on hardware, failed ones included (default: 64, or no limit "
         "with --time-budget; with --resume, the total including earlier sessions)",
     )
-    tune.add_argument(
+    parser.add_argument(
         "--time-budget",
         type=_duration,
         metavar="TIME",
         help="stop after this much wall time (e.g. 90s, 15m, 1.5h; a plain number is seconds), "
         "between samples; with --trials, whichever comes first",
     )
-    tune.add_argument(
+    parser.add_argument(
         "--per-round",
         type=_at_least(1),
-        default=16,
-        help="samples measured per search round; the cost model retrains after each (default: 16)",
+        default=per_round,
+        help="samples measured per search round; the cost model retrains after each "
+        f"(default: {per_round})",
     )
-    tune.add_argument("--seed", type=_at_least(0), default=0, help="random seed (default: 0)")
-    tune.add_argument(
-        "--compare",
-        action="store_true",
-        help="after tuning, time the same operator in NumPy and PyTorch on the same inputs and "
-        "show the tuned kernel next to them (built-in workloads)",
-    )
-    tune.add_argument(
+    parser.add_argument("--seed", type=_at_least(0), default=0, help="random seed (default: 0)")
+    parser.add_argument(
         "--work-dir",
         help="where the database, per-sample log and result go "
-        "(default: runs/WORKLOAD-PRESET-STRATEGY-seedS)",
+        f"(default: runs/{what}-PRESET-STRATEGY-seedS)",
     )
-    tune.add_argument(
+    parser.add_argument(
         "--resume", action="store_true", help="continue the run in --work-dir from its database"
     )
-    tune.add_argument(
+    parser.add_argument(
         "--overwrite",
         action="store_true",
         help="discard a previous run in --work-dir and start again",
     )
-    tune.add_argument("--json", metavar="PATH", help="also write the result as JSON to PATH")
-    tune.add_argument(
+    parser.add_argument("--json", metavar="PATH", help="also write the result as JSON to PATH")
+    parser.add_argument(
         "--target",
         default="host",
         help='"host" (default: this CPU, its mcpu and cores detected) or a JSON target dict, '
         'e.g. \'{"kind": "cuda", "arch": "sm_90"}\'',
     )
-    tune.add_argument("--quiet", action="store_true", help="no progress bar")
-    remote = tune.add_argument_group(
-        "measuring on other machines (TVM RPC)",
-        "Builds run here; each sample is uploaded to a free server under --rpc-key, checked and\n"
-        "timed there. The host's CPU detection then does not apply: pass --target describing\n"
-        "the remote device (without it, the remote is assumed to be like this machine).",
-    )
-    remote.add_argument(
-        "--rpc", metavar="HOST:PORT", help="measure through the RPC tracker at HOST:PORT"
-    )
-    remote.add_argument(
-        "--rpc-key", metavar="KEY", help="the key the RPC servers registered with (needs --rpc)"
-    )
-    remote.add_argument(
-        "--rpc-workers",
-        type=_at_least(1),
-        metavar="N",
-        help="samples measured at once (default: one per server registered under the key)",
-    )
-    _add_bench_parser(commands)
-    rpc = commands.add_parser(
-        "rpc",
-        help="start TVM's RPC tracker or a measurement server",
-        description="Start the pieces for measuring on other machines: one tracker, and a "
-        "server on every machine that should run samples. Then tune with --rpc and --rpc-key.",
-        epilog=RPC_EPILOG,
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_model_parser(commands) -> None:
+    model = commands.add_parser(
+        "tune-model",
+        help="tune a whole PyTorch model: every operator, one budget, verified against PyTorch",
+        description="Export a PyTorch model (torch.export), import it into TVM Relax, tune all "
+        "its operators under one sample budget (MetaSchedule's task scheduler shares it out), "
+        "build the tuned model, check its output against PyTorch's and time it next to the "
+        "untuned build, PyTorch eager and torch.compile. The compiled model is saved as "
+        "model.so in the work dir.",
+        epilog=MODEL_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    services = rpc.add_subparsers(dest="service", metavar="{tracker,server}")
-    tracker = services.add_parser("tracker", help="run the RPC tracker (until Ctrl-C)")
-    tracker.add_argument("--host", default="0.0.0.0", help="address to bind (default: 0.0.0.0)")
-    tracker.add_argument(
-        "--port", type=_at_least(1), default=9190, help="port to listen on (default: 9190)"
+    model.add_argument(
+        "model",
+        help="built-in block (see `workloads`: llama3-8b-decoder, deepseek-r1-moe-block, "
+        "flux-block) or path/to/file.py:factory, a function returning (torch.nn.Module, "
+        "example_inputs)",
     )
-    server = services.add_parser(
-        "server", help="run a server that measures samples for the tracker (until Ctrl-C)"
+    model.add_argument("--preset", help="size of a built-in block: small (default) or paper")
+    model.add_argument(
+        "--task-scheduler",
+        choices=("gradient", "round-robin"),
+        default="gradient",
+        help="how the budget is shared among tasks: gradient (default: MetaSchedule's, more "
+        "samples where they cut model latency most, after one round each) or round-robin",
     )
-    server.add_argument(
-        "--tracker", required=True, metavar="HOST:PORT", help="the tracker to register with"
+    model.add_argument(
+        "--no-torch-compile",
+        action="store_true",
+        help="skip timing torch.compile (it takes about 15 s to compile)",
     )
-    server.add_argument(
-        "--key", required=True, help="device key to register under, e.g. the board's name"
-    )
-    server.add_argument("--host", default="0.0.0.0", help="address to bind (default: 0.0.0.0)")
-    server.add_argument(
-        "--port",
-        type=_at_least(1),
-        default=9090,
-        help="first port to try; the next free one up to +100 is used (default: 9090)",
-    )
-    return parser
-
-
-BENCH_EPILOG = """\
-examples:
-  reasoning-compiler bench benchmarks/configs/quick.toml      # the quick protocol (~31 min)
-  reasoning-compiler bench --workloads matmul --strategies evolutionary,mcts --seeds 0,1 \\
-      --trials 36 --out runs/bench-mm
-  reasoning-compiler bench benchmarks/configs/ablation-history.toml --arms "depth 2,depth 3"
-  reasoning-compiler bench benchmarks/configs/quick.toml --report-only   # tables and plots again
-
-Run the same command again after Ctrl-C or a crash: finished runs are kept, a stopped run
-continues from its database. Writes report.md, results.json, figure3.png and figure4.png.
-"""
+    _add_tuning_options(model, per_round=8, what="MODEL")
 
 
 def _comma_list(kind=str):
@@ -458,6 +514,21 @@ def _print_workloads(as_json: bool, console: Console) -> None:
         console.print(f"[bold]{workload.name}[/bold]: {escape(workload.summary)}")
         if workload.notes:
             console.print(f"  {escape(workload.notes)}")
+    _print_models(console)
+
+
+def _print_models(console: Console) -> None:
+    from .model.blocks import MODEL_BLOCKS  # imports torch (about 1 s)
+
+    table = Table(title="Built-in models (tune-model NAME --preset small|paper)")
+    for column in ("model", "preset", "sizes"):
+        table.add_column(column)
+    for block in MODEL_BLOCKS.values():
+        for preset, sizes in block.presets.items():
+            table.add_row(block.name, preset, ", ".join(f"{k}={v}" for k, v in sizes.items()))
+    console.print(table)
+    for block in MODEL_BLOCKS.values():
+        console.print(f"[bold]{block.name}[/bold]: {escape(block.summary)}")
 
 
 def _serve(args) -> int:
@@ -521,6 +592,47 @@ def _llm_settings(args):
     return LLMSettings(backend=args.llm or "local", **given)
 
 
+def _tune_model(args, out: Console, err: Console) -> int:
+    from .model.tune import tune_model  # imports TVM and torch
+
+    try:
+        result = tune_model(
+            args.model,
+            preset=args.preset,
+            strategy=args.strategy,
+            strategy_options=_strategy_options(args),
+            llm=_llm_settings(args),
+            trials=args.trials,
+            time_budget_s=args.time_budget,
+            per_round=args.per_round,
+            task_scheduler=args.task_scheduler,
+            seed=args.seed,
+            work_dir=args.work_dir,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            target=args.target,
+            torch_compile=not args.no_torch_compile,
+            progress=not args.quiet,
+            console=err,
+        )
+    except TuningError as error:
+        err.print(f"[red]error:[/red] {escape(str(error))}")
+        return 1
+    if args.json:
+        result.write_json(args.json)
+    tasks = Table(title="per task (ms per call; share of the tuned model's time)")
+    for column in ("task", "calls", "samples", "untuned", "tuned", "share"):
+        tasks.add_column(column, justify="left" if column == "task" else "right")
+    for row in result.task_rows():
+        tasks.add_row(escape(row[0][:60]), *row[1:])
+    out.print(tasks)
+    summary = Table(show_header=False, box=None)
+    for key, value in result.summary_rows():
+        summary.add_row(f"[bold]{key}[/bold]", escape(value))
+    out.print(summary)
+    return 130 if result.interrupted else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     out = Console()
@@ -536,6 +648,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args)
         if args.command == "bench":
             return _bench(args, err)
+        if args.command == "tune-model":
+            return _tune_model(args, out, err)
         if (args.rpc_key or args.rpc_workers) and not args.rpc:
             raise UserError("--rpc-key and --rpc-workers need --rpc HOST:PORT")
         from .tuning import tune  # imports TVM: keep `--help` fast

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import os
 import platform
 import sys
 from dataclasses import asdict, dataclass
@@ -118,7 +119,8 @@ class OutputCheck:
 
     MetaSchedule can emit wrong programs (seen here: an attention schedule off by 15%); without
     this check such a sample could be the "best". The runner worker regenerates the inputs from
-    ``seed`` and loads the expected output from ``expected_path``.
+    ``seed`` and loads the expected output from ``expected_path`` (a file, or for whole models a
+    directory of per-task outputs, see ``CURRENT_TASK``).
     """
 
     expected_path: str
@@ -183,9 +185,21 @@ def _expected(path: str) -> np.ndarray:
     return np.load(path)
 
 
+CURRENT_TASK = "current"  # in a directory of per-task outputs: the file of the task now measured
+
+
+def _expected_output_path(path: str) -> str:
+    """Whole models have one expected output per task: ``path`` is then a directory whose file
+    ``current`` names the file of the task being measured (tasks are measured one at a time)."""
+    if not os.path.isdir(path):
+        return path
+    with open(os.path.join(path, CURRENT_TASK)) as f:
+        return os.path.join(path, f.read().strip())
+
+
 def check_then_time(rt_mod, device, evaluator_config, repeated_args, *, expected_path, tolerance):
     """Runner-worker side: run once and compare the output, then time as MetaSchedule does."""
-    expected = _expected(expected_path)
+    expected = _expected(_expected_output_path(expected_path))
     for args in repeated_args:
         rt_mod[rt_mod.entry_name](*args)
         device.sync()

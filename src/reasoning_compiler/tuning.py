@@ -1,22 +1,15 @@
 """``tune()``: one tuning run, from a kernel to a measured, verified result.
 
-The pieces MetaSchedule calls back into are small wrappers: a builder and a runner that time
-themselves (for the search/build/run split) and can stop between samples on Ctrl-C, and a measure
-callback that logs every sample to ``samples.jsonl`` and drives the progress display.
+The run machinery (timed builder and runner, sample log, Ctrl-C) is in ``session.py``, shared
+with whole-model tuning (``model/``).
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import re
-import signal
-import sys
-import threading
 import time
-import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,252 +17,37 @@ import tvm
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from tvm.ir.utils import derived_object
 from tvm.s_tir import meta_schedule as ms
-from tvm.s_tir.meta_schedule.builder import PyBuilder
-from tvm.s_tir.meta_schedule.measure_callback import PyMeasureCallback
-from tvm.s_tir.meta_schedule.runner import PyRunner, PyRunnerFuture
-from tvm.s_tir.meta_schedule.runner.local_runner import LocalRunnerFuture
 
 from . import measure
 from . import rpc as remote_measurement
 from .compare import library_timings
-from .errors import MAX_COUNT, TuningError, TuningStopped, UserError, check_count
-from .llm import TRANSCRIPT_NAME, LLMProposer, LLMSettings, Transcript, open_llm
+from .errors import MAX_COUNT, TuningError
+from .llm import LLMSettings
 from .result import TuneResult
 from .rundir import RunDir, SampleLog
 from .search.tree import SearchStats
-from .strategies import DEFAULT_STRATEGY, get_strategy
+from .session import (
+    COST_MODEL_WARMUP,
+    SearchPlan,
+    Session,
+    StopFlag,
+    TimedBuilder,
+    TimedRunner,
+    check_budget,
+    ctrl_c_stops,
+    open_cost_model,
+    quiet_metaschedule,
+    short_error,
+)
+from .strategies import DEFAULT_STRATEGY
 from .target import available_cores, describe, make_target, summarize
 from .workloads import Kernel, load_kernel
 
-# XGBModel scores randomly until it has this many measurements (upstream: 100, which would leave
-# every strategy unguided for the whole of a 18-100 sample budget). Same for every strategy.
-COST_MODEL_WARMUP = 16
 RELATIVE_TOLERANCE = 1e-3  # fp32 outputs vs a float64 NumPy reference
 # Every speedup divides by the untuned latency, so it is timed as the median of this many repeats
 # of the samples' own measurement (one repeat varied by up to 50% between runs here).
 BASELINE_REPEATS = 3
-_INTERRUPTED = "stopped (Ctrl-C or time budget) before it ran"
-
-
-@dataclass
-class _Clock:
-    build: float = 0.0  # seconds spent building
-    run: float = 0.0  # seconds spent running
-    finished_at: dict[str, float] = field(default_factory=dict)  # artifact -> perf_counter()
-    last_build_end: float = 0.0  # when the latest batch of builds ended (failed builds' time)
-    last_run_end: float = 0.0  # when the latest remote result came back
-
-
-class StopFlag:
-    """Ends a run between samples: set by the first Ctrl-C (``by_user``), or by the clock once
-    a time budget is spent. Checked between samples (and by the bench between runs)."""
-
-    def __init__(self, deadline: float | None = None):
-        self.by_user = False
-        self.deadline = deadline  # a time.perf_counter() value
-
-    @property
-    def budget_spent(self) -> bool:
-        return self.deadline is not None and time.perf_counter() >= self.deadline
-
-    @property
-    def requested(self) -> bool:
-        return self.by_user or self.budget_spent
-
-
-@derived_object
-class _TimedBuilder(PyBuilder):
-    def __init__(self, inner, clock: _Clock, stop: StopFlag):
-        super().__init__()
-        self.inner, self.clock, self.stop = inner, clock, stop
-
-    def build(self, build_inputs):
-        if self.stop.requested:
-            raise TuningStopped()
-        start = time.perf_counter()
-        try:
-            return self.inner.build(build_inputs)
-        finally:
-            self.clock.last_build_end = time.perf_counter()
-            self.clock.build += self.clock.last_build_end - start
-
-
-@derived_object
-class _StampedFuture(PyRunnerFuture):
-    """A remote sample's future that notes when its result came back (samples run in parallel)."""
-
-    def __init__(self, inner, artifact: str, clock: _Clock, started: float):
-        super().__init__()
-        self.inner, self.artifact, self.clock, self.started = inner, artifact, clock, started
-
-    def done(self) -> bool:
-        return self.inner.done()
-
-    def result(self):
-        result = self.inner.result()
-        end = time.perf_counter()
-        if self.artifact not in self.clock.finished_at:
-            # Run time is wall time from submitting the batch to its last result.
-            self.clock.run += end - max(self.started, self.clock.last_run_end)
-            self.clock.last_run_end = end
-            self.clock.finished_at[self.artifact] = end
-        return result
-
-
-@derived_object
-class _TimedRunner(PyRunner):
-    """Runs samples one by one, noting when each finished; Ctrl-C takes effect between them.
-
-    With ``parallel`` (RPC: one sample per server at a time) the whole batch is submitted at once.
-    """
-
-    def __init__(self, inner, clock: _Clock, stop: StopFlag, parallel: bool = False):
-        super().__init__()
-        self.inner, self.clock, self.stop, self.parallel = inner, clock, stop, parallel
-
-    def run(self, runner_inputs):
-        if self.parallel:
-            start = time.perf_counter()
-            return [
-                _StampedFuture(future, str(runner_input.artifact_path), self.clock, start)
-                for runner_input, future in zip(
-                    runner_inputs, self.inner.run(runner_inputs), strict=True
-                )
-            ]
-        futures = []
-        for runner_input in runner_inputs:
-            if self.stop.requested:
-                futures.append(LocalRunnerFuture(res=None, error_message=_INTERRUPTED))
-                continue
-            start = time.perf_counter()
-            futures.extend(self.inner.run([runner_input]))
-            end = time.perf_counter()
-            self.clock.run += end - start
-            self.clock.finished_at[str(runner_input.artifact_path)] = end
-        return futures
-
-
-def _short_error(message: str) -> str:
-    lines = [ln.strip() for ln in str(message).strip().splitlines() if ln.strip()]
-    text = lines[0] if lines else "unknown error"
-    if len(lines) > 1:
-        text += ": " + lines[-1]
-    return text[:300]
-
-
-@derived_object
-class _SampleRecorder(PyMeasureCallback):
-    """Commits, logs and learns from every measured sample; ends the run on request.
-
-    It replaces MetaSchedule's default callbacks so that a sample interrupted before it ran
-    reaches neither the database nor the cost model (it was never measured), and so that each
-    round is committed to the database before it is logged (see ``rundir.py``).
-    """
-
-    def __init__(self, samples: SampleLog, session: int, on_round, stop: StopFlag, clock, t0):
-        super().__init__()
-        self.samples, self.session, self.on_round = samples, session, on_round
-        self.stop, self.clock, self.t0 = stop, clock, t0
-        self.add_to_database = ms.measure_callback.AddToDatabase()
-        self.update_cost_model = ms.measure_callback.UpdateCostModel()
-        self.remove_build_artifacts = ms.measure_callback.RemoveBuildArtifact()
-
-    def apply(self, task_scheduler, task_id, measure_candidates, builder_results, runner_results):
-        results = list(zip(measure_candidates, builder_results, runner_results, strict=True))
-        measured = [r for r in results if not self._interrupted(*r)]
-        columns = [list(column) for column in zip(*measured, strict=True)] or [[], [], []]
-        self.add_to_database.apply(task_scheduler, task_id, *columns)
-        for _, built, ran in measured:
-            self.samples.append(**self._row(built, ran))
-        self.update_cost_model.apply(task_scheduler, task_id, *columns)
-        self.remove_build_artifacts.apply(
-            task_scheduler, task_id, measure_candidates, builder_results, runner_results
-        )
-        self.on_round()
-        if self.stop.requested:
-            raise TuningStopped()
-
-    def _interrupted(self, candidate, built, ran) -> bool:
-        """Not run, or failed while Ctrl-C was under way (a terminal's Ctrl-C reaches the build
-        and run workers too): not a measurement, so not a sample."""
-        if _INTERRUPTED in str(ran.error_msg or ""):
-            return True
-        return self.stop.by_user and bool(built.error_msg or ran.error_msg)
-
-    def _row(self, built, ran) -> dict:
-        latency, error = None, None
-        if built.error_msg:
-            error = "build: " + _short_error(built.error_msg)
-        elif ran.error_msg:
-            error = "run: " + _short_error(ran.error_msg)
-        else:
-            latency = float(np.mean([float(s) for s in ran.run_secs]))
-        # Seconds since this session started, when the sample finished: its run, or for a
-        # failed build the end of its batch of builds.
-        done = self.clock.finished_at.pop(str(built.artifact_path), self.clock.last_build_end)
-        return {
-            "latency_s": latency,
-            "error": error,
-            "wall_s": round(done - self.t0, 3),
-            "session": self.session,
-        }
-
-
-@contextmanager
-def ctrl_c_stops(stop: StopFlag, console: Console):
-    """First Ctrl-C: finish the sample being measured, save, summarize. Second: abort now
-    (exit 130; in a notebook or at a Python prompt, KeyboardInterrupt)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        if stop.by_user:
-            if _interactive():
-                raise KeyboardInterrupt
-            # Raised inside MetaSchedule's native callbacks, KeyboardInterrupt can end in a
-            # segfault. Each round reaches the database before the log, so ending here is as
-            # safe as a kill: --resume picks up exactly what was measured.
-            console.print("[yellow]aborted; continue with --resume[/yellow]")
-            console.file.flush()
-            os._exit(130)
-        stop.by_user = True
-        console.print(
-            "[yellow]Ctrl-C: stopping after the sample being measured "
-            "(press again to abort at once)[/yellow]"
-        )
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    except Exception:
-        if stop.by_user:  # a terminal's Ctrl-C also ends build and run workers mid-task
-            raise KeyboardInterrupt from None
-        raise
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _interactive() -> bool:
-    """A Python prompt or a notebook, where the process must live on after an abort."""
-    return hasattr(sys, "ps1") or "ipykernel" in sys.modules
-
-
-DEFAULT_TRIALS = 64
-
-
-def _sample_budget(trials: int | None, time_budget_s: float | None) -> int:
-    """The samples to measure in all: ``trials``, 64 by default, no limit under a time budget."""
-    if time_budget_s is not None:
-        ok = isinstance(time_budget_s, int | float) and not isinstance(time_budget_s, bool)
-        if not ok or not 0 < time_budget_s < float("inf"):
-            raise UserError(f"--time-budget must be a positive duration, got {time_budget_s!r}")
-    if trials is None:
-        return DEFAULT_TRIALS if time_budget_s is None else MAX_COUNT
-    check_count("--trials", trials)
-    return trials
 
 
 def default_work_dir(kernel: Kernel, strategy: str, seed: int) -> Path:
@@ -323,31 +101,15 @@ def tune(
     ``compare=True`` also times the same operator in NumPy and PyTorch on this machine, on the
     run's own inputs (built-in workloads), into ``result.compare``.
     """
-    wall_start = time.perf_counter()
+    started = time.perf_counter()
     console = console or Console(stderr=True)
     stop = StopFlag()
     # From the start: a Ctrl-C during the baseline or an LLM load is as orderly as one later.
     with ctrl_c_stops(stop, console):
-        trials = _sample_budget(trials, time_budget_s)
-        if time_budget_s is not None:
-            stop.deadline = wall_start + time_budget_s
-        check_count("--per-round", per_round)
-        check_count("--seed", seed, minimum=0)
+        trials = check_budget(stop, trials, time_budget_s, per_round, seed, started)
         kernel = workload if isinstance(workload, Kernel) else load_kernel(workload, preset, shape)
-        search = get_strategy(strategy)
-        search_params = search.resolve(strategy_options)
-        search_stats = SearchStats()
-        if not search.uses_llm and llm is not None:
-            raise UserError(f"--llm applies to --strategy llm-mcts, not {search.name}")
-        llm_settings = llm if isinstance(llm, LLMSettings) else LLMSettings(backend=llm or "local")
-        # Opened before anything is built or measured: a missing model fails at once.
-        llm_backend = open_llm(llm_settings) if search.uses_llm else None
-        remote = remote_measurement.connect(rpc, rpc_key, rpc_workers) if rpc else None
-        if remote is not None and target in (None, "host"):
-            console.print(
-                "[yellow]--rpc without --target: assuming the remote devices are like this "
-                "machine (its CPU and core count)[/yellow]"
-            )
+        plan = SearchPlan.resolve(strategy, strategy_options, llm)
+        remote = _connect(rpc, rpc_key, rpc_workers, target, console)
         tvm_target = make_target(target)
         measure.register_tensor_intrinsics(tvm_target)
         settings = settings or measure.MeasureSettings(builder_workers=available_cores())
@@ -355,9 +117,9 @@ def tune(
             "workload": kernel.name,
             "preset": kernel.preset,
             "shape": kernel.shape,
-            "strategy": search.name,
-            "strategy_options": search_params,
-            "llm": llm_settings.as_dict() if llm_backend else None,
+            "strategy": plan.search.name,
+            "strategy_options": plan.params,
+            "llm": plan.llm_dict,
             "seed": seed,
             "target": describe(tvm_target),
             "trials": trials,
@@ -365,152 +127,169 @@ def tune(
             "per_round": per_round,
             "source": kernel.source,
         }
-        run = RunDir.prepare(
-            work_dir or default_work_dir(kernel, search.name, seed),
+        path = work_dir or default_work_dir(kernel, plan.search.name, seed)
+        session = Session.open(
+            path,
             config,
             resume=resume,
             overwrite=overwrite,
+            stop=stop,
+            console=console,
+            started=started,
         )
-        session = run.config["sessions"]
-        if resume:
-            for note in run.recover(llm_transcript=run.path / TRANSCRIPT_NAME):
-                console.print(f"[yellow]resume: {escape(note)}[/yellow]")
-        samples = SampleLog.open(run.samples_path)
-        resumed_samples = len(samples)
+        baseline = _measure_baseline(kernel, tvm_target, session.run, settings, remote)
+        proposer = plan.proposer(
+            f"Program: {kernel.describe()}\nTarget: {summarize(tvm_target)}", session
+        )
+        job = _KernelJob(
+            kernel, tvm_target, plan, session, baseline, settings, remote, trials, time_budget_s
+        )
+        tune_seconds, stats = job.search(per_round, seed, proposer, progress)
+        result = job.result(tune_seconds, stats, proposer, compare)
+        result.settings |= {"per_round": per_round, "metaschedule_seed": seed + session.number - 1}
+        session.save_result(result, json_path)
+        return result
 
-        baseline = _measure_baseline(kernel, tvm_target, run, settings, remote)
-        untuned_seconds = baseline.untuned_seconds
-        cost_model = _cost_model(run, resume, console)
-        clock = _Clock()
-        proposer = None
-        if llm_backend is not None:
-            proposer = LLMProposer(
-                llm_backend,
-                problem=f"Program: {kernel.describe()}\nTarget: {summarize(tvm_target)}",
-                transcript=Transcript(run.path),
-                every=search_params["llm_every"],
-                budget=search_params["llm_budget"],
-                temperature=llm_settings.temperature,
-                max_tokens=llm_settings.max_tokens,
-                parameterized=search_params["llm_language"] == "parameterized",
-                proposals=search_params["llm_proposals"],
-                rationale_tokens=search_params["llm_rationale"],
-                warn=lambda message: console.print(f"[yellow]LLM: {escape(message)}[/yellow]"),
-                stopping=lambda: stop.requested,
-            )
-        remaining = trials - resumed_samples
-        interrupted = False
-        tune_start = time.perf_counter()
-        with _progress(progress, console, kernel, trials, untuned_seconds, samples) as show:
+
+def _connect(rpc, rpc_key, rpc_workers, target, console):
+    """The RPC tracker's servers to measure on, or None to measure here."""
+    if not rpc:
+        return None
+    remote = remote_measurement.connect(rpc, rpc_key, rpc_workers)
+    if target in (None, "host"):
+        console.print(
+            "[yellow]--rpc without --target: assuming the remote devices are like this "
+            "machine (its CPU and core count)[/yellow]"
+        )
+    return remote
+
+
+@dataclass
+class _KernelJob:
+    """One kernel's session: MetaSchedule's ``tune_tir`` with the run's strategy, builder,
+    checking runner and log, then the best program checked and summed up."""
+
+    kernel: Kernel
+    target: object
+    plan: SearchPlan
+    session: Session
+    baseline: _Baseline
+    settings: measure.MeasureSettings
+    remote: object
+    trials: int
+    time_budget_s: float | None
+
+    def search(self, per_round, seed, proposer, progress) -> tuple[float, SearchStats]:
+        session, stats = self.session, SearchStats()
+        start = time.perf_counter()
+        remaining = session.remaining(self.trials)
+        if remaining <= 0:
+            return 0.0, stats
+        cost_model = open_cost_model(session.run, session.number > 1, session.console)
+        strategy = self.plan.search.create(self.plan.params, stats, cost_model, proposer)
+        builder = measure.make_builder(self.settings)
+        show = _progress(
+            progress,
+            session.console,
+            self.kernel,
+            self.trials,
+            self.baseline.untuned_seconds,
+            session.samples,
+        )
+        with show as update, quiet_metaschedule():
 
             def after_round():
-                show()
-                if cost_model.booster is not None:
-                    with warnings.catch_warnings():  # xgboost's note about its file format
-                        warnings.simplefilter("ignore")
-                        cost_model.save(str(run.cost_model_path))
+                update()
+                session.save_cost_model(cost_model)
 
-            if remaining > 0:
-                recorder = _SampleRecorder(samples, session, after_round, stop, clock, wall_start)
-                strategy_object = search.create(search_params, search_stats, cost_model, proposer)
-                builder = measure.make_builder(settings)
-                with _quiet_metaschedule():
-                    try:
-                        ms.tune_tir(
-                            mod=kernel.mod,
-                            target=tvm_target,
-                            work_dir=str(run.path),
-                            max_trials_global=remaining,
-                            num_trials_per_iter=per_round,
-                            builder=_TimedBuilder(builder, clock, stop),
-                            runner=_TimedRunner(
-                                measure.make_runner(
-                                    settings, baseline.check, baseline.run_timeout, rpc=remote
-                                ),
-                                clock,
-                                stop,
-                                parallel=remote is not None,
-                            ),
-                            database=ms.database.JSONDatabase(work_dir=str(run.path)),
-                            cost_model=cost_model,
-                            measure_callbacks=[recorder],
-                            strategy=strategy_object,
-                            seed=seed + session - 1,
-                            num_tuning_cores=available_cores(),
-                        )
-                    except Exception as err:
-                        if not stop.requested:
-                            raise TuningError(
-                                f"MetaSchedule failed on {kernel.describe()}: {_short_error(err)}; "
-                                f"samples measured so far are in {run.path}"
-                            ) from err
-                        interrupted = stop.by_user
-                    finally:
-                        builder.shutdown()
-        tune_time = time.perf_counter() - tune_start
+            try:
+                ms.tune_tir(
+                    mod=self.kernel.mod,
+                    target=self.target,
+                    work_dir=str(session.run.path),
+                    max_trials_global=remaining,
+                    num_trials_per_iter=per_round,
+                    builder=TimedBuilder(builder, session.clock, session.stop),
+                    runner=self._runner(),
+                    database=ms.database.JSONDatabase(work_dir=str(session.run.path)),
+                    cost_model=cost_model,
+                    measure_callbacks=[session.recorder(after_round)],
+                    strategy=strategy,
+                    seed=seed + session.number - 1,
+                    num_tuning_cores=available_cores(),
+                )
+            except Exception as err:
+                if not session.stop.requested:
+                    raise TuningError(
+                        f"MetaSchedule failed on {self.kernel.describe()}: {short_error(err)}; "
+                        f"samples measured so far are in {session.run.path}"
+                    ) from err
+            finally:
+                builder.shutdown()
+        return time.perf_counter() - start, stats
 
-        # The untuned program is a candidate too: a tuner never hands back something slower.
+    def _runner(self):
+        inner = measure.make_runner(
+            self.settings, self.baseline.check, self.baseline.run_timeout, rpc=self.remote
+        )
+        session = self.session
+        return TimedRunner(inner, session.clock, session.stop, parallel=self.remote is not None)
+
+    def result(self, tune_seconds, stats, proposer, compare: bool) -> TuneResult:
+        """Pick the best program (the untuned one is a candidate too: a tuner never hands back
+        something slower), check it once more, compare with the libraries, and sum up."""
+        session = self.session
+        samples, run, stop = session.samples, session.run, session.stop
+        untuned_seconds = self.baseline.untuned_seconds
         untuned_is_best = samples.best_seconds is None or samples.best_seconds >= untuned_seconds
         best = untuned_seconds if untuned_is_best else samples.best_seconds
         verify_start = time.perf_counter()
-        verified = _verify_best(kernel, tvm_target, run, baseline, remote, untuned_is_best)
+        verified = _verify_best(
+            self.kernel, self.target, run, self.baseline, self.remote, untuned_is_best
+        )
         verify_time = time.perf_counter() - verify_start
-        libraries = _compare(kernel, baseline, best) if compare else None
-
         llm_seconds = proposer.stats.seconds if proposer else 0.0
-        result = TuneResult(
-            workload=kernel.name,
-            preset=kernel.preset,
-            shape=kernel.shape,
-            strategy=search.name,
-            seed=seed,
+        return TuneResult(
+            workload=self.kernel.name,
+            preset=self.kernel.preset,
+            shape=self.kernel.shape,
+            strategy=self.plan.search.name,
+            seed=session.run.config["seed"],
             trials=len(samples),
             failed_trials=samples.failed,
             untuned_seconds=untuned_seconds,
             best_seconds=best,
             speedup=untuned_seconds / best,
-            gflops=kernel.flops / best / 1e9,
+            gflops=self.kernel.flops / best / 1e9,
             untuned_is_best=untuned_is_best,
-            flops=kernel.flops,
+            flops=self.kernel.flops,
             curve=samples.curve(untuned_seconds),
-            wall_seconds=time.perf_counter() - wall_start,
-            time_split={
-                "search": max(0.0, tune_time - clock.build - clock.run - llm_seconds),
-                "llm": llm_seconds,
-                "build": clock.build,
-                "run": clock.run,
-                "baseline": baseline.measure_time + verify_time,
-            },
-            target=describe(tvm_target),
+            wall_seconds=time.perf_counter() - session.started,
+            time_split=session.time_split(tune_seconds, llm_seconds)
+            | {"baseline": self.baseline.measure_time + verify_time},
+            target=describe(self.target),
             tvm_version=tvm.__version__,
             work_dir=str(run.path),
-            interrupted=interrupted,
-            time_budget_s=time_budget_s,
-            budget_spent=stop.budget_spent and not interrupted and len(samples) < trials,
-            compare=libraries,
-            resumed_samples=resumed_samples,
-            search_stats=search_stats.as_dict() if search_stats.iterations else None,
+            interrupted=stop.by_user,
+            time_budget_s=self.time_budget_s,
+            budget_spent=stop.budget_spent and not stop.by_user and len(samples) < self.trials,
+            compare=_compare(self.kernel, self.baseline, best) if compare else None,
+            resumed_samples=session.resumed_samples,
+            search_stats=stats.as_dict() if stats.iterations else None,
             llm=proposer.summary() if proposer else None,
             settings={
-                "measure": settings.as_dict()
-                | {"run_timeout_s": baseline.run_timeout, "baseline_repeats": BASELINE_REPEATS},
+                "measure": self.settings.as_dict()
+                | {
+                    "run_timeout_s": self.baseline.run_timeout,
+                    "baseline_repeats": BASELINE_REPEATS,
+                },
                 "cost_model": {"kind": "xgb", "num_warmup_samples": COST_MODEL_WARMUP},
-                "per_round": per_round,
-                "strategy": search_params,
-                "metaschedule_seed": seed + session - 1,
-                "rpc": remote.as_dict() if remote else None,
-                "llm": llm_settings.as_dict() if llm_backend else None,
+                "strategy": self.plan.params,
+                "rpc": self.remote.as_dict() if self.remote else None,
+                "llm": self.plan.llm_dict,
             },
             **verified,
         )
-        result.write_json(run.result_path)
-        try:
-            result.plot(run.path / "curve.png")
-        except Exception as err:  # a missing plot never costs the measurements
-            console.print(f"[yellow]curve.png not written: {escape(str(err))}[/yellow]")
-        if json_path:
-            result.write_json(json_path)
-        return result
 
 
 @dataclass
@@ -551,20 +330,6 @@ def _measure_baseline(kernel: Kernel, target, run: RunDir, settings, remote=None
     measure_time = time.perf_counter() - start
     run_timeout = max(settings.run_timeout_s, 2 * measure_time)
     return _Baseline(untuned_seconds, measure_time, check, inputs, expected, against, run_timeout)
-
-
-def _cost_model(run: RunDir, resume: bool, console: Console):
-    model = ms.cost_model.XGBModel(
-        num_warmup_samples=COST_MODEL_WARMUP, num_tuning_cores=available_cores()
-    )
-    if resume and run.cost_model_path.exists():
-        try:
-            with warnings.catch_warnings():  # xgboost's note about the file format
-                warnings.simplefilter("ignore")
-                model.load(str(run.cost_model_path))
-        except Exception as err:  # an unreadable model only costs warm-up time
-            console.print(f"[yellow]cost model not restored ({err}); starting it fresh[/yellow]")
-    return model
 
 
 def _verify_best(
@@ -634,15 +399,3 @@ def _progress(enabled: bool, console, kernel, trials, untuned_seconds, samples: 
 
     with bar:
         yield show
-
-
-@contextmanager
-def _quiet_metaschedule():
-    """MetaSchedule logs its tables to its own files in the work dir; keep the console clean."""
-    logger = logging.getLogger("tvm.s_tir.meta_schedule")
-    previous = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(previous)

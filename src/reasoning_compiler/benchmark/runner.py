@@ -26,7 +26,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from ..tuning import StopFlag, ctrl_c_stops
+from ..session import StopFlag, ctrl_c_stops
 from .config import BenchConfig, RunSpec
 
 RECORDS_NAME = "bench_runs.json"  # per run: peak memory, exit status, error, when

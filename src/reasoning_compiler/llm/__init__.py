@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 from ..errors import UserError
 from .backends import LLM, TRANSCRIPT_NAME, LLMError, OpenAILLM, ReplayLLM, redact
-from .local import LocalLLM, bundled_model
+from .local import LocalLLM
 from .models import DEFAULT_LOCAL_MODEL, model_file, model_path
 from .parse import parse_answer
 from .prompt import build_prompt
@@ -101,7 +101,6 @@ __all__ = [
     "TRANSCRIPT_NAME",
     "Transcript",
     "build_prompt",
-    "bundled_model",
     "open_llm",
     "parse_answer",
     "redact",

@@ -63,6 +63,10 @@ class LLM(Protocol):
     default_max_tokens: int  # answer length to ask for
     max_prompt_tokens: int | None  # a tighter limit on prompts, for speed (None: the window)
 
+    def answer_tokens(self, proposals: int, parameterized: bool) -> int:
+        """Tokens to allow for an answer of ``proposals`` sequences (rationale not included)."""
+        ...
+
     def identity(self) -> tuple[str, str]:
         """(backend, model) as cache keys see them (replay answers as the recorded model)."""
         ...
@@ -97,6 +101,9 @@ class OpenAILLM:
     backend = "openai"
     default_max_tokens = 600  # room for the analysis the prompt asks for, then the answer line
     max_prompt_tokens = None
+
+    def answer_tokens(self, proposals: int, parameterized: bool) -> int:
+        return self.default_max_tokens  # the default already has room for several lines
 
     def __init__(
         self,
@@ -204,6 +211,9 @@ class ReplayLLM:
         self.by_key = {e["key"]: e for e in self.entries}
         self.texts = {e["request"][part] for e in self.entries for part in ("system", "user")}
         self.next_index, self.misses = 0, 0
+
+    def answer_tokens(self, proposals: int, parameterized: bool) -> int:
+        return self.default_max_tokens  # as recorded, so that requests match the recording
 
     def identity(self) -> tuple[str, str]:
         return self.recorded

@@ -21,17 +21,12 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from ..errors import UserError
-from . import local_worker
+from . import local_worker, models
 from .backends import Completion, LLMError, Request
-from .models import DEFAULT_LOCAL_MODEL, model_path
+from .models import DEFAULT_LOCAL_MODEL
 
 MAX_CRASHES = 3  # worker deaths (crash, hang, out of memory) in a run before it gives up
 LOAD_TIMEOUT_S = 300.0  # a 1 GB model loads in about 3 s on an idle machine
-
-
-def bundled_model(name: str = "smollm2-135m") -> Path:
-    """The checked GGUF file of a model we know by name (``models.MODELS``)."""
-    return model_path(name)
 
 
 class WorkerDied(Exception):
@@ -180,6 +175,11 @@ class LocalLLM:
     # the user message drops detail (loop nests first) to stay within this.
     max_prompt_tokens = 640
 
+    def answer_tokens(self, proposals: int, parameterized: bool) -> int:
+        # The grammar makes the model write only the answer lines: a parameterized step is
+        # about 12 tokens, a name 3.
+        return self.default_max_tokens * (3 if parameterized else 1) * proposals
+
     def __init__(
         self,
         model_path: str | Path | None = None,
@@ -188,7 +188,9 @@ class LocalLLM:
     ):
         from ..target import available_cores
 
-        path = Path(model_path).expanduser() if model_path else bundled_model(DEFAULT_LOCAL_MODEL)
+        path = (
+            Path(model_path).expanduser() if model_path else models.model_path(DEFAULT_LOCAL_MODEL)
+        )
         if not path.is_file():
             raise UserError(f"--llm-model {path}: no such file (a GGUF model file is needed)")
         if importlib.util.find_spec("llama_cpp") is None:

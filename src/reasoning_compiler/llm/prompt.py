@@ -50,6 +50,7 @@ _LABELS = ["Current program", "Parent", "Grandparent", "Great-grandparent"]
 class Prompt:
     system: str
     user: str
+    points: tuple = ()  # the current program's decision points, which the answer may set
 
     @property
     def text(self) -> str:
@@ -117,8 +118,9 @@ def build_prompt(
         for count in range(len(nodes), 0, -1)
         for current_loops, ancestor_loops in ((True, True), (True, False), (False, False))
     )
+    points = tuple(descriptions[0].points)
     for user in users:
-        prompt = Prompt(system, user)
+        prompt = Prompt(system, user, points)
         if fits(prompt):
             return prompt
     return _truncated(prompt, fits)
@@ -217,6 +219,6 @@ def _loop_diff(theirs: Sequence[str], current: Sequence[str]) -> list[str]:
 def _truncated(prompt: Prompt, fits: Callable[[Prompt], bool]) -> Prompt:
     """Last resort: cut the user message line by line until it fits."""
     lines = prompt.user.splitlines()
-    while len(lines) > 1 and not fits(Prompt(prompt.system, "\n".join(lines))):
+    while len(lines) > 1 and not fits(Prompt(prompt.system, "\n".join(lines), prompt.points)):
         lines = lines[: max(1, len(lines) * 3 // 4)]
-    return Prompt(prompt.system, "\n".join(lines))
+    return Prompt(prompt.system, "\n".join(lines), prompt.points)

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..search import language
-from ..search.proposers import NodeContext, ProgramDescription, Proposal, random_sequence
+from ..search.proposers import NodeContext, Proposal, random_sequence
 from .backends import (
     LLM,
     TRANSCRIPT_NAME,
@@ -124,11 +124,7 @@ class LLMProposer:
         self.temperature = temperature
         self.parameterized, self.proposals = parameterized, proposals
         self.rationale_tokens = rationale_tokens
-        # A local model writes only the answer lines (a parameterized step is about 12 tokens,
-        # a name 3) and the rationale; an endpoint's default already has room for its analysis.
-        answer_tokens = llm.default_max_tokens
-        if llm.backend == "local":
-            answer_tokens *= (3 if parameterized else 1) * proposals
+        answer_tokens = llm.answer_tokens(proposals, parameterized)
         self.max_tokens = max_tokens or answer_tokens + rationale_tokens
         self.warn, self.stopping = warn, stopping
         self._earlier_calls = transcript.calls  # on --resume, the budget counts them too
@@ -171,7 +167,7 @@ class LLMProposer:
             backend, model = self.llm.identity()
             entry = {"key": None, "backend": backend, "model": model, "request": None}
             return self._failed(error, entry | {"cached": False})
-        points = self._points(context)
+        points = list(prompt.points) if self.parameterized else None
         request = Request(
             system=prompt.system,
             user=prompt.user,
@@ -189,13 +185,6 @@ class LLMProposer:
             ),
         )
         return self._ask(request, points)
-
-    def _points(self, context: NodeContext):
-        """The current program's decision points (None in names-only mode)."""
-        if not self.parameterized:
-            return None
-        describe = context.describe or (lambda program: ProgramDescription())
-        return list(describe(context.node.program).points)
 
     def _llm_turn(self) -> bool:
         if self.stats.disabled is not None or self.stopping():  # Ctrl-C: no new calls

@@ -202,7 +202,6 @@ def _tile(extent: int, parts: int, max_innermost: int, rules: dict[str, str]) ->
     return name
 
 
-@cache
 def _splittable(extent: int, parts: int, max_innermost: int) -> bool:
     """Whether ``extent`` splits into ``parts`` factors with the last <= ``max_innermost``."""
     return parts > 1 or extent <= max_innermost

@@ -86,13 +86,13 @@ class ScheduleSpace:
         current, applied = program, []
         for text in transformations:
             name = kind_of(text)
-            step = None if name == text else self._parse(current, text)
+            step, where = (None, None) if name == text else self._parse(current, text)
             if step is None:
                 trace = _ffi_api.MutatorApply(self.mutators[name], current.trace, _seed(rng))
-            elif isinstance(step, Step):
-                trace = self._set(current, step)
+            elif isinstance(step, Step) and where is not None and step.value != where[0].current:
+                trace = _with_value(current.trace, *where, step.value)
             else:
-                trace = None  # an illegal step
+                trace = None  # an illegal step, or one that changes nothing
             if trace is None:
                 continue  # nothing to mutate of this kind here, or an illegal value
             sch = self.replay(trace, rng)
@@ -101,16 +101,16 @@ class ScheduleSpace:
                 applied.append(text if step is None else str(step))
         return (current, applied) if applied else None
 
-    def _parse(self, program: Schedule, text: str) -> Step | str:
-        return parse_step(text, [point for point, _ in self.decision_points(program)])
-
-    def _set(self, program: Schedule, step: Step) -> Trace | None:
-        for point, inst in decision_points(program.trace, self.cores):
-            if point.kind == step.kind and point.target in (step.target, None):
-                if step.value == point.current:
-                    return None  # no change
-                return _with_value(program.trace, point, inst, step.value)
-        return None
+    def _parse(self, program: Schedule, text: str) -> tuple[Step | str, tuple | None]:
+        """The step ``text`` asks for (or why it is illegal), with the decision point it sets
+        and the trace instruction that holds that decision."""
+        found = self.decision_points(program)
+        step = parse_step(text, [point for point, _ in found])
+        if isinstance(step, Step):
+            for point, inst in found:
+                if point.kind == step.kind and point.target in (step.target, None):
+                    return step, (point, inst)
+        return step, None
 
     def decision_points(self, program: Schedule) -> list[tuple[DecisionPoint, object]]:
         """The program's decision points with every legal value, compute locations included

@@ -406,13 +406,14 @@ class MCTS:
         for node, latency, error in zip(nodes, latencies, errors, strict=True):
             node.measured_latency = latency
             node.measure_error = None if latency is not None else (error or "failed")
-        best = self.best_latency
+        fastest = self.fastest
         for node in nodes:
-            reward = best / node.measured_latency if node.measured_latency else 0.0
-            self.tree.backpropagate(node, reward)
+            reward = (
+                fastest.measured_latency / node.measured_latency if node.measured_latency else 0
+            )
+            self.tree.backpropagate(node, float(reward))
             self.stats.measured_llm += node.origin == "llm"
             self.stats.measured_llm_lineage += node.from_llm
-        fastest = self.fastest
         if fastest is not None:
             self.stats.best_origin, self.stats.best_from_llm = fastest.origin, fastest.from_llm
 
@@ -423,8 +424,8 @@ class MCTS:
 
     @property
     def best_latency(self) -> float | None:
-        latencies = [n.measured_latency for n in self.tree.nodes if n.measured_latency]
-        return min(latencies) if latencies else None
+        fastest = self.fastest
+        return fastest.measured_latency if fastest else None
 
     def _predict(self, programs: Sequence[Any]) -> list[float]:
         if not programs:

@@ -1,0 +1,336 @@
+"""From a PyTorch model to MetaSchedule tasks: load, export, import into Relax, extract tasks.
+
+Each stage names itself in its errors (``ModelError``: "export: ..."), so a model that does not
+export or import fails with one line that says where and why.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+from .blocks import MODEL_BLOCKS
+
+
+class ModelError(UserError):
+    """A model that cannot be exported, imported or built: one line naming the stage."""
+
+    def __init__(self, stage: str, err: BaseException | str):
+        text = err if isinstance(err, str) else _first_line(err)
+        super().__init__(f"{stage}: {text}")
+        self.stage = stage
+
+
+def _first_line(err: BaseException) -> str:
+    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+    return f"{type(err).__name__}: {lines[0] if lines else ''}"[:400]
+
+
+@dataclass
+class LoadedModel:
+    """A model to tune, its example inputs, and the library it is checked and timed against."""
+
+    name: str
+    preset: str
+    inputs: list[np.ndarray]
+    source: str | None = None
+
+    def describe(self) -> str:
+        shapes = ", ".join("x".join(map(str, x.shape)) for x in self.inputs)
+        return f"{self.name} [{self.preset}] (inputs {shapes})"
+
+    def import_relax(self):
+        """The model as a Relax IRModule, weights bound as constants."""
+        raise NotImplementedError
+
+    def reference_output(self) -> np.ndarray:
+        """The first output of the model as its own library computes it."""
+        raise NotImplementedError
+
+    def time_references(self, torch_compile: bool) -> dict[str, dict]:
+        """Seconds per call of the library's own runs: ``{name: {"seconds": s} | {"error"}}``."""
+        raise NotImplementedError
+
+
+@dataclass
+class TorchModel(LoadedModel):
+    module: object = None  # torch.nn.Module, in eval mode
+    torch_inputs: tuple = ()
+
+    @classmethod
+    def of(cls, name, preset, module, inputs, source=None) -> TorchModel:
+        arrays = [x.detach().numpy() for x in inputs]
+        return cls(name, preset, arrays, source, module.eval(), tuple(inputs))
+
+    def import_relax(self):
+        import torch
+        from tvm.relax.frontend.torch import from_exported_program
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # torch's own deprecation notes
+            try:
+                with torch.no_grad():
+                    exported = torch.export.export(self.module, self.torch_inputs)
+            except Exception as err:
+                raise ModelError("export (torch.export)", err) from None
+            try:
+                return from_exported_program(exported, keep_params_as_input=False)
+            except Exception as err:
+                raise ModelError("import (Relax frontend)", _unsupported(err)) from None
+
+    def reference_output(self) -> np.ndarray:
+        import torch
+
+        with torch.no_grad():
+            out = self.module(*self.torch_inputs)
+        return (out[0] if isinstance(out, tuple | list) else out).numpy()
+
+    def time_references(self, torch_compile: bool) -> dict[str, dict]:
+        import torch
+
+        latency = {"torch_eager": _time_torch(self.module, self.torch_inputs)}
+        if torch_compile:
+            try:
+                compiled = torch.compile(self.module)
+                with torch.no_grad():
+                    compiled(*self.torch_inputs)  # compiles (seconds)
+                latency["torch_compile"] = _time_torch(compiled, self.torch_inputs)
+            except Exception as err:  # what torch.compile cannot handle: say why, keep the rest
+                latency["torch_compile"] = {"error": _first_line(err)}
+        return latency
+
+
+def _time_torch(module, inputs) -> dict:
+    import torch
+    from torch.utils import benchmark
+
+    from ..target import available_cores
+
+    torch.set_num_threads(available_cores())
+    timer = benchmark.Timer(
+        "with torch.no_grad(): f(*x)", globals={"f": module, "x": inputs, "torch": torch}
+    )
+    return {"seconds": float(timer.blocked_autorange(min_run_time=0.5).median)}
+
+
+@dataclass
+class OnnxModel(LoadedModel):
+    """An ``.onnx`` file with static input shapes, checked and timed against ONNX Runtime."""
+
+    proto: object = None  # onnx.ModelProto
+
+    @classmethod
+    def read(cls, path: Path) -> OnnxModel:
+        try:
+            import onnx
+        except ImportError:
+            raise UserError(
+                "reading .onnx files needs the onnx package: pip install onnx"
+            ) from None
+        try:
+            proto = onnx.load(str(path))
+        except Exception as err:
+            raise ModelError("load (onnx)", err) from None
+        initializers = {t.name for t in proto.graph.initializer}
+        rng = np.random.default_rng(0)
+        inputs = []
+        for value in proto.graph.input:
+            if value.name in initializers:
+                continue
+            tensor = value.type.tensor_type
+            dims = [d.dim_value for d in tensor.shape.dim]
+            if not dims or any(d <= 0 for d in dims):
+                raise UserError(
+                    f"{path}: input {value.name!r} has a dynamic shape; export it with static "
+                    "shapes (one tuned model serves one shape)"
+                )
+            dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type)
+            inputs.append(rng.uniform(-1, 1, size=dims).astype(dtype))
+        return cls(path.name, "default", inputs, str(path), proto)
+
+    def import_relax(self):
+        from tvm.relax.frontend.onnx import from_onnx
+
+        try:
+            return from_onnx(self.proto, keep_params_in_input=False)
+        except Exception as err:
+            raise ModelError("import (Relax ONNX frontend)", err) from None
+
+    def _session(self):
+        import onnxruntime
+
+        from ..target import available_cores
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = available_cores()
+        return onnxruntime.InferenceSession(self.proto.SerializeToString(), options)
+
+    def _feed(self, session) -> dict:
+        return {i.name: x for i, x in zip(session.get_inputs(), self.inputs, strict=True)}
+
+    def reference_output(self) -> np.ndarray:
+        try:
+            session = self._session()
+            return session.run(None, self._feed(session))[0]
+        except ImportError:
+            raise UserError(
+                "checking an .onnx model needs onnxruntime: pip install onnxruntime"
+            ) from None
+        except Exception as err:
+            raise ModelError("reference (ONNX Runtime)", err) from None
+
+    def time_references(self, torch_compile: bool) -> dict[str, dict]:
+        import timeit
+
+        session = self._session()
+        feed = self._feed(session)
+        timer = timeit.Timer(lambda: session.run(None, feed))
+        number, _ = timer.autorange()
+        runs = [t / number for t in timer.repeat(repeat=5, number=number)]
+        return {"onnxruntime": {"seconds": float(np.median(runs))}}
+
+
+def load_model(spec: str, preset: str | None = None) -> LoadedModel:
+    """A built-in block (``llama3-8b-decoder``), ``path/file.py:factory`` (the factory returns
+    ``(module, example_inputs)``), or ``path/model.onnx``."""
+    if spec in MODEL_BLOCKS:
+        block = MODEL_BLOCKS[spec]
+        preset = preset or "small"
+        if preset not in block.presets:
+            choices = ", ".join(block.presets)
+            raise UserError(f"model {spec!r} has no preset {preset!r}; choose one of: {choices}")
+        module, inputs = block.create(preset)
+        return TorchModel.of(spec, preset, module, inputs)
+    is_file = spec.endswith(".onnx") or (":" in spec and spec.split(":", 1)[0].endswith(".py"))
+    if is_file and preset not in (None, "default"):
+        raise UserError("presets apply to built-in models, not to a model file")
+    if spec.endswith(".onnx"):
+        path = Path(spec)
+        if not path.is_file():
+            raise UserError(f"model file {path} does not exist")
+        return OnnxModel.read(path)
+    if is_file:
+        return _load_factory(spec)
+    raise UserError(
+        f"unknown model {spec!r}; built-in models are: {', '.join(MODEL_BLOCKS)} "
+        f"(or give path/to/file.py:factory returning (module, example_inputs), or a .onnx file)"
+    )
+
+
+def _load_factory(spec: str) -> LoadedModel:
+    import torch
+
+    path_text, name = spec.rsplit(":", 1)
+    path = Path(path_text)
+    if not path.is_file():
+        raise UserError(f"model file {path} does not exist")
+    module_name = f"_rc_user_model_{abs(hash(str(path.resolve())))}"
+    module_spec = importlib.util.spec_from_file_location(module_name, path)
+    source = importlib.util.module_from_spec(module_spec)
+    sys.modules[module_name] = source
+    try:
+        module_spec.loader.exec_module(source)
+        factory = getattr(source, name, None)
+        if not callable(factory):
+            raise UserError(f"{path} does not define a function named {name!r}")
+        torch.manual_seed(0)
+        made = factory()
+    except UserError:
+        raise
+    except Exception as err:
+        raise ModelError("load", err) from None
+    module, inputs = made if isinstance(made, tuple) and len(made) == 2 else (made, None)
+    inputs = (inputs,) if isinstance(inputs, torch.Tensor) else inputs
+    if not isinstance(module, torch.nn.Module) or not (
+        isinstance(inputs, tuple | list) and inputs and all(torch.is_tensor(x) for x in inputs)
+    ):
+        raise UserError(
+            f"{spec} must return (torch.nn.Module, example_inputs): a tensor or a tuple of "
+            f"tensors, got {type(made).__name__}"
+        )
+    return TorchModel.of(f"{path.name}:{name}", "default", module, inputs, str(path))
+
+
+def to_relax(model: LoadedModel):
+    """The model in Relax, decomposed for inference: what both builds start from."""
+    import tvm
+    from tvm import relax
+
+    mod = model.import_relax()
+    try:
+        passes = [
+            relax.transform.DecomposeOpsForInference(),
+            relax.transform.CanonicalizeBindings(),
+        ]
+        return tvm.ir.transform.Sequential(passes)(mod)
+    except Exception as err:
+        raise ModelError("import (decompose for inference)", err) from None
+
+
+def lower(mod, target):
+    """``mod`` legalized and fused into TIR functions, the tuning tasks: the same passes
+    ``compile_relax`` runs before it applies the database, so that its tasks are these.
+    (``extract_tasks`` on the raw import finds nothing, without an error.)"""
+    import tvm
+    from tvm import relax
+
+    try:
+        with target:
+            passes = [
+                *relax.pipeline.library_dispatch_passes(target),
+                relax.transform.LegalizeOps(),
+                relax.transform.AnnotateTIROpPattern(),
+                relax.transform.FoldConstant(),
+                relax.transform.FuseOps(),
+                relax.transform.FuseTIR(),
+            ]
+            return tvm.ir.transform.Sequential(passes)(mod)
+    except Exception as err:
+        raise ModelError("lower (legalize and fuse)", err) from None
+
+
+def _unsupported(err: Exception) -> str | Exception:
+    """The frontend's assertion names the operators it lacks; say just that."""
+    found = re.search(r"Unsupported function types? \[([^\]]*)\]", str(err))
+    return f"unsupported operator(s) {found.group(1)}" if found else err
+
+
+@dataclass
+class ModelTask:
+    """One tuning task: a fused TIR function, how often the model calls it, its FLOPs."""
+
+    name: str
+    mod: object  # tvm.IRModule holding "main"
+    weight: int
+    flops: int
+
+
+def extract_tasks(mod, target) -> list[ModelTask]:
+    from tvm.s_tir import meta_schedule as ms
+    from tvm.s_tir.analysis import estimate_tir_flops
+
+    try:
+        extracted = ms.relax_integration.extract_tasks(mod, target)
+    except Exception as err:
+        raise ModelError("extract tasks", err) from None
+    tasks = [
+        ModelTask(t.task_name, t.dispatched[0], int(t.weight), _flops(estimate_tir_flops, t))
+        for t in extracted
+    ]
+    if not tasks:
+        raise ModelError("extract tasks", "the model has no operators to tune")
+    return sorted(tasks, key=lambda t: -t.flops * t.weight)
+
+
+def _flops(estimate, task) -> int:
+    try:
+        return int(estimate(task.dispatched[0]))
+    except Exception:  # data movement without arithmetic, or a loop it cannot count
+        return 0

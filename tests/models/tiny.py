@@ -1,0 +1,42 @@
+"""Model files for tests/test_model.py: each factory returns (module, example_inputs)."""
+
+import torch
+from torch import nn
+
+
+class Tiny(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(64, 32)
+        self.fc2 = nn.Linear(32, 16)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x))) + 1.0
+
+
+def tiny():
+    return Tiny(), (torch.randn(8, 64),)
+
+
+class Spectrum(nn.Module):
+    def forward(self, x):
+        return torch.fft.rfft(x).abs()
+
+
+def unsupported_op():
+    return Spectrum(), (torch.randn(4, 16),)
+
+
+class DataDependent(nn.Module):
+    def forward(self, x):
+        if x.sum() > 0:  # Python control flow on a value: torch.export cannot trace it
+            return x * 2
+        return x
+
+
+def data_dependent():
+    return DataDependent(), (torch.randn(4, 4),)
+
+
+def not_a_model():
+    return 42

@@ -1,0 +1,195 @@
+"""Whole-model tuning: a tiny PyTorch module exported, tuned per task, built, checked, loaded."""
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from reasoning_compiler import measure
+from reasoning_compiler.cli import main
+from reasoning_compiler.errors import UserError
+from reasoning_compiler.model.frontend import ModelError, extract_tasks, load_model, lower, to_relax
+from reasoning_compiler.model.tune import tune_model
+from reasoning_compiler.target import make_target
+
+MODELS = Path(__file__).parent / "models" / "tiny.py"
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("tiny")
+    result = tune_model(
+        f"{MODELS}:tiny",
+        strategy="mcts",
+        trials=6,
+        per_round=2,
+        work_dir=work,
+        torch_compile=False,
+        progress=False,
+    )
+    return result, work
+
+
+@pytest.mark.tuning
+def test_tiny_model_is_tuned_built_and_matches_pytorch(tiny_run):
+    result, work = tiny_run
+    assert result.correct and result.max_rel_error <= 1e-3
+    assert result.trials == 6
+    rows = [json.loads(line) for line in (work / "samples.jsonl").read_text().splitlines()]
+    task_names = {t["task"] for t in result.tasks}
+    assert len(rows) == 6 and all(row["task"] in task_names for row in rows)
+    assert sum(t["samples"] for t in result.tasks) == 6
+    # Every task measured is built with its database program (none re-fused away).
+    assert all(t["in_build"] for t in result.tasks if t["tuned"])
+    assert set(result.latency) == {"tvm_untuned", "tvm_tuned", "torch_eager"}
+    assert all(cell["seconds"] > 0 for cell in result.latency.values())
+    assert len(result.curve) == 6 and result.curve[-1][1] <= result.curve[0][1]
+    assert json.loads((work / "result.json").read_text())["model"] == "tiny.py:tiny"
+    assert (work / "curve.png").stat().st_size > 0
+
+
+@pytest.mark.tuning
+def test_exported_library_loads_and_runs(tiny_run):
+    import tvm
+    from tvm import relax
+
+    result, _ = tiny_run
+    model = load_model(f"{MODELS}:tiny")
+    vm = relax.VirtualMachine(tvm.runtime.load_module(result.library), tvm.cpu())
+    out = vm["main"](tvm.runtime.tensor(model.inputs[0]))[0].numpy()  # outputs: a tuple
+    with torch.no_grad():
+        expected = model.module(*model.torch_inputs).numpy()
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.tuning
+def test_resume_continues_to_the_new_total(tiny_run, tmp_path):
+    _, work = tiny_run
+    copy = tmp_path / "again"
+    import shutil
+
+    shutil.copytree(work, copy)
+    result = tune_model(
+        f"{MODELS}:tiny",
+        strategy="mcts",
+        trials=8,
+        per_round=2,
+        work_dir=copy,
+        resume=True,
+        torch_compile=False,
+        progress=False,
+    )
+    assert result.trials == 8 and result.resumed_samples == 6 and result.correct
+
+
+@pytest.mark.tuning
+def test_failing_tasks_keep_their_untuned_schedule(tmp_path):
+    # Every sample times out: nothing is tuned, yet the model builds, runs and matches.
+    settings = replace(measure.MeasureSettings(), run_timeout_s=1e-3)
+    result = tune_model(
+        f"{MODELS}:tiny",
+        strategy="mcts",
+        trials=4,
+        per_round=2,
+        work_dir=tmp_path,
+        torch_compile=False,
+        progress=False,
+        settings=settings,
+    )
+    assert result.failed_trials == 4
+    assert not any(t["tuned"] for t in result.tasks)
+    assert all(t["tuned_s"] == t["untuned_s"] for t in result.tasks)
+    assert result.correct
+    assert "0 faster than untuned" in dict(result.summary_rows())["tasks"]
+
+
+def test_built_in_blocks_lower_to_tasks():
+    target = make_target("host")
+    model = load_model("llama3-8b-decoder", "small")
+    tasks = extract_tasks(lower(to_relax(model), target), target)
+    flops = [t.flops * t.weight for t in tasks]
+    assert flops == sorted(flops, reverse=True)  # the heaviest are tuned first
+    assert sum(t.name.startswith("matmul") for t in tasks) >= 6
+
+
+@pytest.mark.parametrize(
+    ("factory", "stage", "words"),
+    [
+        ("unsupported_op", "import", "fft"),
+        ("data_dependent", "export", ""),
+    ],
+)
+def test_models_that_do_not_export_give_one_line(factory, stage, words):
+    model = load_model(f"{MODELS}:{factory}")
+    with pytest.raises(ModelError) as info:
+        to_relax(model)
+    message = str(info.value)
+    assert message.startswith(stage) and words in message and "\n" not in message
+
+
+def test_bad_model_specs():
+    with pytest.raises(UserError, match="unknown model"):
+        load_model("resnet-9000")
+    with pytest.raises(UserError, match="no preset"):
+        load_model("flux-block", "huge")
+    with pytest.raises(UserError, match=r"must return \(torch.nn.Module"):
+        load_model(f"{MODELS}:not_a_model")
+    with pytest.raises(UserError, match="does not define"):
+        load_model(f"{MODELS}:missing")
+
+
+def test_cli_reports_an_unsupported_model_on_one_line(capsys, tmp_path):
+    code = main(["tune-model", f"{MODELS}:unsupported_op", "--work-dir", str(tmp_path / "w")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "import (Relax frontend): unsupported operator" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def _onnx_file(path, dynamic=False):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    weight = numpy_helper.from_array(rng.standard_normal((16, 8)).astype("float32"), "w")
+    bias = numpy_helper.from_array(rng.standard_normal(8).astype("float32"), "b")
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["x", "w"], ["xw"]),
+            helper.make_node("Add", ["xw", "b"], ["z"]),
+            helper.make_node("Relu", ["z"], ["y"]),
+        ],
+        "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n" if dynamic else 4, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 8])],
+        initializer=[weight, bias],
+    )
+    # IR version 10: onnxruntime 1.30 reads up to 13, onnx 1.23 writes 14 by default.
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=10)
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.mark.tuning
+def test_an_onnx_model_is_tuned_and_checked_against_onnx_runtime(tmp_path):
+    pytest.importorskip("onnxruntime")
+    path = _onnx_file(tmp_path / "tiny.onnx")
+    result = tune_model(
+        str(path),
+        strategy="mcts",
+        trials=2,
+        per_round=2,
+        work_dir=tmp_path / "run",
+        progress=False,
+    )
+    assert result.correct and result.model == "tiny.onnx"
+    assert set(result.latency) == {"tvm_untuned", "tvm_tuned", "onnxruntime"}
+
+
+def test_an_onnx_model_with_a_dynamic_shape_is_refused(tmp_path):
+    path = _onnx_file(tmp_path / "dynamic.onnx", dynamic=True)
+    with pytest.raises(UserError, match="dynamic shape"):
+        load_model(str(path))
