@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -17,6 +18,7 @@ import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from rich.console import Console
@@ -247,6 +249,16 @@ def _interactive() -> bool:
 
 
 DEFAULT_TRIALS = 64
+# Every speedup divides by the untuned latency, so it is timed as the median of this many repeats
+# of the samples' own measurement (one repeat varied by up to 50% between runs here).
+BASELINE_REPEATS = 3
+
+
+def default_work_dir(workload, strategy: str, seed: int) -> Path:
+    """``runs/NAME-PRESET-STRATEGY-seedS`` for a kernel or a model (anything with a name and a
+    preset)."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", workload.name)
+    return Path("runs") / f"{name}-{workload.preset}-{strategy}-seed{seed}"
 
 
 def sample_budget(trials: int | None, time_budget_s: float | None) -> int:

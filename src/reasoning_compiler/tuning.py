@@ -6,7 +6,6 @@ with whole-model tuning (``model/``).
 
 from __future__ import annotations
 
-import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -28,6 +27,7 @@ from .result import TuneResult
 from .rundir import RunDir, SampleLog
 from .search.tree import SearchStats
 from .session import (
+    BASELINE_REPEATS,
     COST_MODEL_WARMUP,
     SearchPlan,
     Session,
@@ -36,6 +36,7 @@ from .session import (
     TimedRunner,
     check_budget,
     ctrl_c_stops,
+    default_work_dir,
     open_cost_model,
     quiet_metaschedule,
     short_error,
@@ -45,14 +46,6 @@ from .target import available_cores, describe, make_target, summarize
 from .workloads import Kernel, load_kernel
 
 RELATIVE_TOLERANCE = 1e-3  # fp32 outputs vs a float64 NumPy reference
-# Every speedup divides by the untuned latency, so it is timed as the median of this many repeats
-# of the samples' own measurement (one repeat varied by up to 50% between runs here).
-BASELINE_REPEATS = 3
-
-
-def default_work_dir(kernel: Kernel, strategy: str, seed: int) -> Path:
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", kernel.name)
-    return Path("runs") / f"{name}-{kernel.preset}-{strategy}-seed{seed}"
 
 
 def tune(

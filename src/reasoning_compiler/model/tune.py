@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,6 +31,7 @@ from ..llm import LLMSettings
 from ..rundir import RunDir, SampleLog
 from ..search.tree import SearchStats
 from ..session import (
+    BASELINE_REPEATS,
     SearchPlan,
     Session,
     StopFlag,
@@ -39,6 +39,7 @@ from ..session import (
     TimedRunner,
     check_budget,
     ctrl_c_stops,
+    default_work_dir,
     open_cost_model,
     quiet_metaschedule,
     short_error,
@@ -52,7 +53,6 @@ from .result import ModelResult
 TASK_SCHEDULERS = ("gradient", "round-robin")
 TASK_TOLERANCE = 1e-3  # a sample's task output against the untuned task's, relative
 MODEL_TOLERANCE = 1e-3  # the tuned model's output against PyTorch's, relative to its largest
-BASELINE_REPEATS = 3  # as for kernels: the untuned latencies are medians of 3 repeats
 LIBRARY_NAME = "model.so"
 
 
@@ -100,7 +100,8 @@ def tune_model(
         tvm_target = make_target(target)
         measure.register_tensor_intrinsics(tvm_target)
         relax_mod = to_relax(loaded)
-        tasks = extract_tasks(lower(relax_mod, tvm_target), tvm_target)
+        lowered = lower(relax_mod, tvm_target)
+        tasks = extract_tasks(lowered, tvm_target)
         console.print(task_table(loaded, tasks))
         config = {
             "workload": loaded.name,
@@ -117,7 +118,7 @@ def tune_model(
             "task_scheduler": task_scheduler,
             "source": loaded.source,
         }
-        path = work_dir or _default_work_dir(loaded, plan.search.name, seed)
+        path = work_dir or default_work_dir(loaded, plan.search.name, seed)
         session = Session.open(
             path,
             config,
@@ -136,8 +137,7 @@ def tune_model(
         )
 
         console.print("[bold]building and checking the tuned model[/bold]")
-        models = _build_models(relax_mod, tvm_target, session.run)
-        applied = scheduled_tasks(relax_mod, tvm_target, session.run)
+        models, applied = _build_models(relax_mod, lowered, tvm_target, session.run)
         verdict = _check_outputs(models["tuned"], loaded)
         latencies = _time_models(models, loaded, torch_compile, console)
         llm_seconds = sum(p.stats.seconds for p in proposers if p)
@@ -178,11 +178,6 @@ def tune_model(
                 f"{session.run.path}"
             )
         return result
-
-
-def _default_work_dir(model: LoadedModel, strategy: str, seed: int) -> Path:
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", model.name)
-    return Path("runs") / f"{name}-{model.preset}-{strategy}-seed{seed}"
 
 
 def task_table(model: LoadedModel, tasks: list[ModelTask]) -> Table:
@@ -385,37 +380,34 @@ class TaskTuner:
         )
 
 
-def _build_models(relax_mod, target, run: RunDir) -> dict:
+def _build_models(relax_mod, lowered, target, run: RunDir) -> tuple[dict, set[str]]:
     """The untuned build (tasks as written) and the tuned one (each task's best program from
-    the database; a task without one keeps its untuned loops); the tuned one is exported."""
-    from tvm import relax
+    the database; a task without one keeps its untuned loops), the tuned one exported; and
+    the tasks whose database program the tuned build uses.
 
+    ``compile_relax`` fuses ``relax_mod`` as ``lower`` did, then applies the database, so the
+    same application to ``lowered`` names its scheduled tasks: a task tuned but not among them
+    would be a silent loss, as when the build re-fused already-fused functions into others."""
+    from tvm import relax
+    from tvm.relax.transform import MetaScheduleApplyDatabase
+
+    database = ms.database.JSONDatabase(work_dir=str(run.path))
     try:
         untuned = relax.build(relax_mod, target=target)
-        database = ms.database.JSONDatabase(work_dir=str(run.path))
         tuned = ms.relax_integration.compile_relax(database, relax_mod, target, params=None)
     except Exception as err:
         raise ModelError("build (Relax)", err) from None
     tuned.export_library(str(run.path / LIBRARY_NAME))
-    return {"untuned": untuned, "tuned": tuned}
-
-
-def scheduled_tasks(relax_mod, target, run: RunDir) -> set[str]:
-    """The tasks whose database program the tuned build uses (``compile_relax`` fuses as
-    ``lower`` does, then applies the database): a task tuned but not in here would be a
-    silent loss, as when the build re-fused already-fused functions into other ones."""
-    from tvm.relax.transform import MetaScheduleApplyDatabase
-
-    database = ms.database.JSONDatabase(work_dir=str(run.path))
     with target, database, tvm.transform.PassContext(opt_level=3):
-        applied = MetaScheduleApplyDatabase()(lower(relax_mod, target))
-    return {
+        applied = MetaScheduleApplyDatabase()(lowered)
+    scheduled = {
         gv.name_hint
         for gv, func in applied.functions_items()
         if isinstance(func, tvm.tirx.PrimFunc)
         and func.attrs
         and func.attrs.get("tirx.is_scheduled")
     }
+    return {"untuned": untuned, "tuned": tuned}, scheduled
 
 
 def _vm(executable):
@@ -455,7 +447,7 @@ def _time_models(models: dict, model: LoadedModel, torch_compile: bool, console)
     return latency
 
 
-def _best_by_task(tasks, samples: SampleLog) -> dict[str, float]:
+def _best_by_task(samples: SampleLog) -> dict[str, float]:
     best: dict[str, float] = {}
     for row in samples.rows:
         name, latency = row.get("task"), row.get("latency_s")
@@ -465,7 +457,7 @@ def _best_by_task(tasks, samples: SampleLog) -> dict[str, float]:
 
 
 def _task_rows(tasks, untuned: list[float], samples: SampleLog, applied: set[str]) -> list[dict]:
-    best = _best_by_task(tasks, samples)
+    best = _best_by_task(samples)
     counts: dict[str, int] = {}
     for row in samples.rows:
         counts[row.get("task")] = counts.get(row.get("task"), 0) + 1
