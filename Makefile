@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench bench-model bench-rpc clean
+.PHONY: demo test lint format bench bench-model bench-libraries bench-rpc clean
 
 # llama-cpp-python has no binary wheel: it is built once per user into a wheelhouse named by its
 # version and build flags, as a portable build (GGML_NATIVE=OFF: SSE4.2/AVX/AVX2/FMA/F16C/BMI2,
@@ -43,6 +43,9 @@ bench: $(STAMP)  # the quick protocol (~31 min on 2 cores); resumable
 
 bench-model: $(STAMP)  # whole-model tuning: each strategy 15 minutes (~50 min); resumable
 	$(BIN)/python benchmarks/model_e2e.py
+
+bench-libraries: $(STAMP)  # tuned kernels vs NumPy and PyTorch: 15 min per kernel; resumable
+	$(BIN)/python benchmarks/library_parity.py
 
 bench-rpc: $(STAMP)
 	$(BIN)/python benchmarks/rpc_throughput.py --servers 1,2

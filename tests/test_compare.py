@@ -34,7 +34,8 @@ def test_a_missing_or_failing_library_is_a_cell_that_says_why(monkeypatch):
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "torch" else find_spec(name)
     )
-    timings = library_timings("matmul", kernel.shape, inputs, kernel.flops)
+    # In the process that times the libraries (library_timings starts fresh ones running this).
+    timings = compare._time_here("matmul", kernel.shape, inputs, kernel.flops)
     assert timings["pytorch"] == {"note": "not installed"} and timings["numpy"]["gflops"] > 0
     wrong = [inputs[0], inputs[1][:5]]  # shapes that do not multiply
     assert "failed: ValueError" in library_timings("matmul", {}, wrong, 1)["numpy"]["note"]
@@ -57,3 +58,17 @@ def test_tune_compare_shows_the_libraries_next_to_the_tuned_kernel(tmp_path):
     for library in ("numpy", "pytorch"):
         assert result.compare[library]["gflops"] > 0
     assert "vs NumPy" in str(result) and "vs PyTorch" in str(result)
+
+
+def test_libraries_are_timed_in_fresh_processes_and_a_dead_one_is_a_cell(monkeypatch):
+    kernel = WORKLOADS["matmul"].resolve("small", TINY_SHAPES["matmul"])
+    inputs = kernel.random_inputs(0)
+    calls = []
+    real = compare._time_in_fresh_process
+    monkeypatch.setattr(compare, "_time_in_fresh_process", lambda *a: calls.append(a) or real(*a))
+    timings = library_timings("matmul", kernel.shape, inputs, kernel.flops, processes=2)
+    assert len(calls) == 2 and timings["numpy"]["gflops"] > 0
+    monkeypatch.setattr(compare, "_time_in_fresh_process", real)
+    monkeypatch.setattr(compare.sys, "executable", "/bin/false")
+    timings = library_timings("matmul", kernel.shape, inputs, kernel.flops, processes=1)
+    assert timings["numpy"]["note"].startswith("failed: library process exited 1")

@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import pytest
 
 from reasoning_compiler import UserError
@@ -32,3 +36,20 @@ def test_cuda_target_parses_without_a_gpu():
 def test_bad_targets(spec, message):
     with pytest.raises(UserError, match=message):
         make_target(spec)
+
+
+def test_tvm_runs_parallel_loops_on_every_core_this_process_may_use():
+    """TVM's pool would start half as many threads as CPUs on x86 (one on these 2-vCPU
+    machines); the package sets TVM_NUM_THREADS on import, and a user's own value wins."""
+    assert os.environ["TVM_NUM_THREADS"] == str(available_cores())
+    probe = "import reasoning_compiler, tvm; print(tvm.get_global_func('runtime.NumThreads')())"
+    env = {k: v for k, v in os.environ.items() if k != "TVM_NUM_THREADS"}
+    fresh = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert int(fresh.stdout.split()[-1]) == available_cores()
+    mine = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env | {"TVM_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+    )
+    assert int(mine.stdout.split()[-1]) == 1

@@ -7,15 +7,19 @@
 >>> model.latency, model.plot()
 """
 
-from .benchmark import bench
-from .errors import TuningError, UserError
-from .llm import LLMSettings
-from .measure import MeasureSettings
-from .model import MODEL_BLOCKS, ModelResult, tune_model
-from .result import TuneResult
-from .strategies import STRATEGIES
-from .tuning import tune
-from .workloads import PAPER_WORKLOADS, WORKLOADS, Kernel, load_kernel
+from .target import use_all_cores
+
+use_all_cores()  # before anything starts TVM's thread pool: see use_all_cores
+
+from .benchmark import bench  # noqa: E402
+from .errors import TuningError, UserError  # noqa: E402
+from .llm import LLMSettings  # noqa: E402
+from .measure import MeasureSettings  # noqa: E402
+from .model import MODEL_BLOCKS, ModelResult, tune_model  # noqa: E402
+from .result import TuneResult  # noqa: E402
+from .strategies import STRATEGIES  # noqa: E402
+from .tuning import tune  # noqa: E402
+from .workloads import PAPER_WORKLOADS, WORKLOADS, Kernel, load_kernel  # noqa: E402
 
 __all__ = [
     "tune",

@@ -5,18 +5,29 @@ NumPy's versions are written the way a user would (batched matmuls, softmax, im2
 convolution); PyTorch's use its fused operators (SDPA, bmm, conv2d). Each library's output is
 checked against NumPy's, so a wrong reference cannot look fast. A library that is not installed,
 or fails on a shape, gets a cell that says so; the others stand.
+
+The libraries are timed in fresh processes that run this file as a script (it imports neither
+TVM nor the package): a library's speed differs from one process to the next (OpenBLAS's matmul
+512^3 on a 2-core EPYC: about 145 GFLOP/s in some processes, about 203 in others), and TVM's own
+worker threads must not share the cores with it. The fastest process counts.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
-REPEATS = 10  # best of: the library's steady-state speed
+REPEATS = 10  # best of, in each process: the library's steady-state speed
+PROCESSES = 3  # fresh processes per timing; the fastest counts
 
 
 def _numpy_attention(q, k, v, q_heads, kv_heads, seq_len, head_dim, causal):
@@ -84,13 +95,43 @@ def _best_seconds(fn) -> float:
     return min(times)
 
 
-def library_timings(workload: str, shape: dict, inputs: list[np.ndarray], flops: int) -> dict:
+def library_timings(
+    workload: str, shape: dict, inputs: list[np.ndarray], flops: int, processes: int = PROCESSES
+) -> dict:
     """``{"numpy": cell, "pytorch": cell}``: seconds, GFLOP/s and library version of the operator
-    in each library (``{"note": why}`` where there is none), float32, best of ``REPEATS``."""
-    numpy_op = NUMPY_OPERATORS.get(workload)
-    if numpy_op is None:
+    in each library (``{"note": why}`` where there is none), float32, best of ``REPEATS`` calls
+    in each of ``processes`` fresh processes."""
+    if workload not in NUMPY_OPERATORS:
         note = {"note": "no library version of this workload"}
         return {"numpy": note, "pytorch": note}
+    with tempfile.TemporaryDirectory(prefix="rc-compare-") as tmp:
+        path = Path(tmp) / "inputs.npz"
+        np.savez(path, *inputs)
+        runs = [_time_in_fresh_process(workload, shape, path, flops) for _ in range(processes)]
+    return {lib: _fastest([run[lib] for run in runs]) for lib in ("numpy", "pytorch")}
+
+
+def _time_in_fresh_process(workload: str, shape: dict, inputs: Path, flops: int) -> dict:
+    command = [sys.executable, __file__, workload, json.dumps(shape), str(inputs), str(flops)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1][:120]
+        note = {"note": f"failed: library process exited {done.returncode}: {tail}"}
+        return {"numpy": note, "pytorch": note}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _fastest(cells: list[dict]) -> dict:
+    """The fastest process's cell, with every process's seconds (``per_process_s``)."""
+    timed = [cell for cell in cells if "seconds" in cell]
+    if not timed:
+        return cells[0]
+    best = min(timed, key=lambda cell: cell["seconds"])
+    return best | {"per_process_s": [cell["seconds"] for cell in timed]}
+
+
+def _time_here(workload: str, shape: dict, inputs: list[np.ndarray], flops: int) -> dict:
+    numpy_op = NUMPY_OPERATORS[workload]
     try:
         expected = numpy_op(*inputs, **shape)
         seconds = _best_seconds(lambda: numpy_op(*inputs, **shape))
@@ -139,3 +180,10 @@ def _cell(seconds: float, flops: int, library: str) -> dict:
 
 def _failed(err: Exception) -> dict:
     return {"note": f"failed: {type(err).__name__}: {str(err)[:120]}"}
+
+
+if __name__ == "__main__":  # one fresh process's timings: WORKLOAD SHAPE_JSON INPUTS.npz FLOPS
+    _name, _shape, _path, _flops = sys.argv[1:5]
+    with np.load(_path) as _saved:
+        _inputs = [_saved[f"arr_{i}"] for i in range(len(_saved.files))]
+    print(json.dumps(_time_here(_name, json.loads(_shape), _inputs, int(_flops))))

@@ -24,7 +24,7 @@ from tvm.s_tir.meta_schedule.runner.utils import run_evaluator_common
 from tvm.support.popen_pool import PopenPoolExecutor, StatusKind
 
 from .compare import max_relative_error
-from .target import device_type
+from .target import device_type, runtime_threads
 from .workloads.base import random_inputs
 
 
@@ -53,7 +53,7 @@ class MeasureSettings:
         )
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "runtime_threads": runtime_threads()}
 
 
 def fast_build(mod: tvm.IRModule, target: tvm.target.Target, _params=None) -> tvm.runtime.Module:

@@ -41,6 +41,7 @@ from .session import (
     quiet_metaschedule,
     short_error,
 )
+from .space import design_space, rule_names
 from .strategies import DEFAULT_STRATEGY
 from .target import available_cores, describe, make_target, summarize
 from .workloads import Kernel, load_kernel
@@ -208,6 +209,7 @@ class _KernelJob:
                     cost_model=cost_model,
                     measure_callbacks=[session.recorder(after_round)],
                     strategy=strategy,
+                    space=design_space(self.target),
                     seed=seed + session.number - 1,
                     num_tuning_cores=available_cores(),
                 )
@@ -277,6 +279,7 @@ class _KernelJob:
                     "baseline_repeats": BASELINE_REPEATS,
                 },
                 "cost_model": {"kind": "xgb", "num_warmup_samples": COST_MODEL_WARMUP},
+                "schedule_rules": rule_names(self.target),
                 "strategy": self.plan.params,
                 "rpc": self.remote.as_dict() if self.remote else None,
                 "llm": self.plan.llm_dict,

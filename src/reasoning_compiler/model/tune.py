@@ -44,6 +44,7 @@ from ..session import (
     quiet_metaschedule,
     short_error,
 )
+from ..space import design_space, rule_names
 from ..strategies import DEFAULT_STRATEGY
 from ..target import available_cores, describe, make_target, summarize
 from ..workloads.base import random_inputs
@@ -164,6 +165,7 @@ def tune_model(
             settings={
                 "measure": settings.as_dict() | {"baseline_repeats": BASELINE_REPEATS},
                 "per_round": per_round,
+                "schedule_rules": rule_names(tvm_target),
                 "strategy": plan.params,
                 "task_scheduler": task_scheduler,
                 "llm": plan.llm_dict,
@@ -347,7 +349,7 @@ class TaskTuner:
             ms.TuneContext(
                 mod=task.mod,
                 target=self.target,
-                space_generator="post-order-apply",
+                space_generator=design_space(self.target),
                 search_strategy=_SelectsTask(strategy, functools.partial(self.checks.select, i)),
                 task_name=task.name,
                 logger=logger,

@@ -1,0 +1,97 @@
+"""The design space every strategy searches: MetaSchedule's own rules for the target, plus ours
+where upstream has none.
+
+Added on CPU targets:
+
+- ``TransposedOperand``: a reduction whose operand is read along the reduction axis while the
+  output's innermost axis walks another dimension of it (attention's Q K^T reads K[j, d]; a
+  matmul against a weight stored [out, in]) gets a second design space in which that operand
+  is first copied into a transposed buffer. MetaSchedule vectorizes only the innermost spatial
+  loop; without the copy that loop strides through the operand, and the searches settle on
+  scalar code for the whole product (read in the best Llama-attention program of 320 samples).
+  The copy is part of the kernel and timed with it. The space keeps the original as well, so
+  the search decides, shape by shape, whether the copy pays.
+"""
+
+from __future__ import annotations
+
+import tvm
+from tvm.ir.utils import derived_object
+from tvm.s_tir import meta_schedule as ms
+from tvm.s_tir.meta_schedule.schedule_rule import PyScheduleRule
+from tvm.tirx import IndexMap, IterVar, Var
+
+# Inserted right before this upstream rule (tiling must see the transposed operand).
+_BEFORE = "MultiLevelTiling"
+
+
+def design_space(target: tvm.target.Target) -> ms.space_generator.PostOrderApply:
+    """MetaSchedule's post-order space generator with this project's rules for ``target``."""
+    if target.kind.name != "llvm":
+        return ms.space_generator.PostOrderApply()
+    return ms.space_generator.PostOrderApply(sch_rules=schedule_rules(), postprocs="from-target")
+
+
+def rule_names(target: tvm.target.Target) -> list[str]:
+    """The schedule rules of ``target``'s space, in order, for results."""
+    rules = schedule_rules() if target.kind.name == "llvm" else []
+    return [type(rule).__name__ for rule in rules] or ["MetaSchedule defaults"]
+
+
+def schedule_rules() -> list:
+    rules = list(ms.schedule_rule.ScheduleRule.create("llvm"))
+    at = next(i for i, rule in enumerate(rules) if type(rule).__name__ == _BEFORE)
+    return [*rules[:at], TransposedOperand(), *rules[at:]]
+
+
+def transposable_operand(block) -> tuple[int, int] | None:
+    """``(read index, dimension)``: the read to copy transposed, and which of its dimensions
+    goes last, or None. The operand's last dimension must be indexed by a reduction variable
+    alone, and an earlier one by the variable of the output's last dimension. Only products
+    (two operands or more) qualify: a row reduction (softmax's max and sum) would copy its
+    whole input to vectorize across rows."""
+    if len(block.writes) != 1:
+        return None
+    output = block.writes[0].source
+    operands = [i for i, r in enumerate(block.reads) if not r.source.same_as(output)]
+    if len({block.reads[i].source.name for i in operands}) < 2:
+        return None
+    reduce = [iv.var for iv in block.iter_vars if iv.iter_type == IterVar.CommReduce]
+    inner = block.writes[0].region[-1].min
+    if not reduce or not isinstance(inner, Var):
+        return None
+    for index in operands:
+        read = block.reads[index]
+        if len(read.region) < 2:
+            continue
+        dims = [r.min for r in read.region]
+        if not (isinstance(dims[-1], Var) and any(dims[-1].same_as(v) for v in reduce)):
+            continue
+        for dim, expr in enumerate(dims[:-1]):
+            if isinstance(expr, Var) and expr.same_as(inner):
+                return index, dim
+    return None
+
+
+@derived_object
+class TransposedOperand(PyScheduleRule):
+    """Fork the space: as is, and with the operand copied transposed (see the module doc)."""
+
+    def _initialize_with_tune_context(self, context) -> None:
+        pass
+
+    def apply(self, sch, block):
+        found = transposable_operand(sch.get(block))
+        if found is None:
+            return [sch]
+        index, dim = found
+        ndim = len(sch.get(block).reads[index].region)
+        order = [d for d in range(ndim) if d != dim] + [dim]
+        transposed = sch.copy()
+        copy = transposed.cache_read(block, index, "global")
+        layout = IndexMap.from_func(lambda *axes: [axes[d] for d in order], ndim=ndim)
+        transposed.transform_layout(copy, ("write", 0), layout)
+        return [sch, transposed]
+
+    def clone(self):
+        return TransposedOperand()

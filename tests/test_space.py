@@ -1,0 +1,69 @@
+"""The design space: our rule fires where an operand is read across the vectorized axis (the
+attentions' K), nowhere else, and every program it adds computes the workload's reference."""
+
+import numpy as np
+import pytest
+import tvm
+from tvm import s_tir
+from tvm.s_tir import meta_schedule as ms
+
+from conftest import TINY_SHAPES
+from reasoning_compiler.space import design_space, rule_names, transposable_operand
+from reasoning_compiler.target import host_target, make_target
+from reasoning_compiler.workloads import WORKLOADS
+
+# Workload -> the block and operand the rule transposes (None: it leaves the workload alone).
+EXPECTED = {
+    "matmul": None,
+    "deepseek-r1-moe": None,
+    "flux-conv": None,
+    "llama3-8b-attention": ("qk", "K"),
+    "flux-attention": ("qk", "K"),
+}
+
+
+def _spaces(mod, target, space):
+    context = ms.TuneContext(mod=mod, target=target, space_generator=space, task_name="t")
+    return context.generate_design_space()
+
+
+@pytest.mark.parametrize("workload", sorted(EXPECTED))
+def test_the_rule_fires_only_on_products_read_across_the_vectorized_axis(workload):
+    kernel = WORKLOADS[workload].resolve("small", TINY_SHAPES[workload])
+    sch = s_tir.Schedule(kernel.mod)
+    found = {}
+    for block in sch.get_child_blocks(sch.get_sblock("root")):
+        hit = transposable_operand(sch.get(block))
+        if hit is not None:
+            index, _dim = hit
+            found[sch.get(block).name_hint] = sch.get(block).reads[index].source.name
+    expected = EXPECTED[workload]
+    assert found == ({} if expected is None else {expected[0]: expected[1]})
+
+
+@pytest.mark.parametrize("workload", sorted(EXPECTED))
+def test_every_added_program_matches_the_reference(workload):
+    kernel = WORKLOADS[workload].resolve("small", TINY_SHAPES[workload])
+    target = host_target()
+    upstream = _spaces(kernel.mod, target, "post-order-apply")
+    ours = _spaces(kernel.mod, target, design_space(target))
+    added = [s for s in ours if "TransformLayout" in {i.kind.name for i in s.trace.insts}]
+    if EXPECTED[workload] is None:
+        assert not added and len(ours) == len(upstream)
+        return
+    assert len(ours) == 2 * len(upstream) and len(added) == len(upstream)
+    inputs = kernel.random_inputs(0)
+    expected = kernel.reference(*inputs)
+    device = tvm.cpu()
+    for sch in added[:: max(1, len(added) // 6)]:  # a spread of the added spaces
+        lib = tvm.tirx.build(sch.mod, target=target)
+        output = tvm.runtime.tensor(np.zeros(expected.shape, "float32"), device)
+        lib(*[tvm.runtime.tensor(x, device) for x in inputs], output)
+        np.testing.assert_allclose(output.numpy(), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_rules_are_stated_and_gpu_targets_keep_upstream_defaults():
+    assert "TransposedOperand" in rule_names(host_target())
+    names = rule_names(host_target())
+    assert names.index("TransposedOperand") == names.index("MultiLevelTiling") - 1
+    assert rule_names(make_target('{"kind": "cuda", "arch": "sm_90"}')) == ["MetaSchedule defaults"]
