@@ -190,7 +190,8 @@ def write_markdown(results: dict, missing: list[str], path: Path) -> str:
         "## Kernel quality",
         "",
         "The best kernel of each arm; NumPy and PyTorch run the same operator in float32 on "
-        "the same shapes and inputs, on this machine, after the runs (best of 10).",
+        "the same shapes and inputs, on this machine, after the runs (best of 10 calls in each "
+        "of 3 fresh processes).",
         "",
         *quality_table(results),
     ]
