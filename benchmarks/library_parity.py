@@ -25,6 +25,7 @@ import reasoning_compiler as rc
 from reasoning_compiler.cli import _duration
 from reasoning_compiler.compare import library_timings
 from reasoning_compiler.result import TuneResult
+from reasoning_compiler.rundir import SampleLog
 
 DEFAULT_KERNELS = (
     "matmul:small,llama3-8b-attention:small,deepseek-r1-moe:small,flux-attention:small,"
@@ -83,7 +84,7 @@ def _finished(work: Path) -> TuneResult | None:
 
 def summarize(result: TuneResult, work: Path) -> dict:
     """The figures of one run: speed at each checkpoint, library speeds, time to pass each."""
-    samples = [json.loads(line) for line in (work / "samples.jsonl").read_text().splitlines()]
+    samples = SampleLog.open(work / "samples.jsonl").rows
     best, trajectory = result.untuned_seconds, []  # (wall seconds, best seconds so far)
     for row in samples:
         if row.get("latency_s") and row["latency_s"] < best:
@@ -102,7 +103,7 @@ def summarize(result: TuneResult, work: Path) -> dict:
         "untuned_s": result.untuned_seconds,
         "best_s": result.best_seconds,
         "correct": result.correct,
-        "at": {str(n): _best_within(samples, n, result.untuned_seconds) for n in CHECKPOINTS},
+        "at": {str(n): _best_within(result, len(samples), n) for n in CHECKPOINTS},
         "libraries": {},
         "trajectory": trajectory,
     }
@@ -142,11 +143,9 @@ def _minutes_to_pass(trajectory: list, seconds: float | None) -> float | None:
     return next((t / 60 for t, s in trajectory if s <= seconds), None) if seconds else None
 
 
-def _best_within(samples: list[dict], n: int, untuned: float) -> float | None:
+def _best_within(result: TuneResult, measured: int, n: int) -> float | None:
     """Best latency among the first n samples (None if the run measured fewer)."""
-    if len(samples) < n:
-        return None
-    return min([untuned] + [r["latency_s"] for r in samples[:n] if r.get("latency_s")])
+    return result.untuned_seconds / result.speedup_at(n) if measured >= n else None
 
 
 def _gflops(row: dict, seconds: float | None) -> str:

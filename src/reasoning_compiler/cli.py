@@ -592,6 +592,25 @@ def _llm_settings(args):
     return LLMSettings(backend=args.llm or "local", **given)
 
 
+def _tuning_keywords(args, err: Console) -> dict:
+    """The keywords of `tune` and `tune-model` that come from `_add_tuning_options`."""
+    return {
+        "strategy": args.strategy,
+        "strategy_options": _strategy_options(args),
+        "llm": _llm_settings(args),
+        "trials": args.trials,
+        "time_budget_s": args.time_budget,
+        "per_round": args.per_round,
+        "seed": args.seed,
+        "work_dir": args.work_dir,
+        "resume": args.resume,
+        "overwrite": args.overwrite,
+        "target": args.target,
+        "progress": not args.quiet,
+        "console": err,
+    }
+
+
 def _tune_model(args, out: Console, err: Console) -> int:
     from .model.tune import tune_model  # imports TVM and torch
 
@@ -599,21 +618,9 @@ def _tune_model(args, out: Console, err: Console) -> int:
         result = tune_model(
             args.model,
             preset=args.preset,
-            strategy=args.strategy,
-            strategy_options=_strategy_options(args),
-            llm=_llm_settings(args),
-            trials=args.trials,
-            time_budget_s=args.time_budget,
-            per_round=args.per_round,
             task_scheduler=args.task_scheduler,
-            seed=args.seed,
-            work_dir=args.work_dir,
-            resume=args.resume,
-            overwrite=args.overwrite,
-            target=args.target,
             torch_compile=not args.no_torch_compile,
-            progress=not args.quiet,
-            console=err,
+            **_tuning_keywords(args, err),
         )
     except TuningError as error:
         err.print(f"[red]error:[/red] {escape(str(error))}")
@@ -659,20 +666,8 @@ def main(argv: list[str] | None = None) -> int:
                 args.workload,
                 preset=args.preset,
                 shape=args.shape,
-                strategy=args.strategy,
-                strategy_options=_strategy_options(args),
-                llm=_llm_settings(args),
-                trials=args.trials,
-                time_budget_s=args.time_budget,
-                per_round=args.per_round,
-                seed=args.seed,
-                work_dir=args.work_dir,
-                resume=args.resume,
-                overwrite=args.overwrite,
-                target=args.target,
                 json_path=args.json,
-                progress=not args.quiet,
-                console=err,
+                **_tuning_keywords(args, err),
                 rpc=args.rpc,
                 rpc_key=args.rpc_key,
                 rpc_workers=args.rpc_workers,
