@@ -20,6 +20,7 @@ class ToySpace:
     def __init__(self, fail: bool = False):
         self.fail = fail
         self.transform_calls = 0
+        self.extracted = 0  # programs whose features were extracted
 
     def sample(self, count, rng):
         return [tuple(rng.randint(0, 9) for _ in range(4)) for _ in range(count)]
@@ -33,11 +34,19 @@ class ToySpace:
             current[POSITION[name]] = rng.randint(0, 9)
         return tuple(current), list(transformations)
 
+    def rollout(self, program, transformations, rng):
+        transformed = self.transform(program, transformations, rng)
+        return transformed[0] if transformed else None
+
     def key(self, program):
         return program
 
-    def predict(self, programs, rng):
-        return [1 / (1 + sum((x - 5) ** 2 for x in p)) for p in programs]
+    def features(self, programs):
+        self.extracted += len(programs)
+        return list(programs)
+
+    def score(self, features, rng):
+        return [1 / (1 + sum((x - 5) ** 2 for x in p)) for p in features]
 
 
 def latency_of(program):
@@ -114,6 +123,19 @@ def test_expansion_gives_at_most_b_children_per_node():
         # Every node is a distinct program, and the tree grew beyond the initial samples.
         assert len({n.key for n in tree.nodes}) == len(tree.nodes) > 4
         assert search.stats.expansions == sum(1 for n in tree.nodes if n.parent is not tree.root)
+
+
+def test_features_are_extracted_once_per_node_and_dropped_once_measured():
+    space = ToySpace()
+    search = MCTS(space, WEIGHTS, rollout_depth=2, seed=0)
+    batches = run_rounds(search, rounds=3)
+    nodes = search.tree.nodes
+    # Each node's features once, plus each scored rollout's: rescoring the whole tree after
+    # every round extracts nothing again.
+    assert space.extracted <= 2 * len(nodes)
+    assert search.stats.predictions > space.extracted
+    measured = {key for batch in batches for key in batch}
+    assert all((n.features is None) == (n.key in measured) for n in nodes)
 
 
 def test_first_round_measures_fresh_samples_then_the_tree_grows():

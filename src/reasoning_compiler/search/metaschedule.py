@@ -47,11 +47,13 @@ MAX_LOCATIONS = 12  # compute-location candidates probed per block (loops of a c
 class ScheduleSpace:
     """Schedules of one workload, as the tree sees them (see ``tree.Space``)."""
 
-    def __init__(self, context, design_spaces: Sequence[Schedule], cost_model, untrained=None):
+    def __init__(self, context, design_spaces: Sequence[Schedule], cost_model):
         if cost_model is None:
             raise ValueError("MCTS needs a cost model to score rollouts")
         self.context, self.cost_model = context, cost_model
-        self.untrained = untrained or (lambda: False)
+        # The Python XGBModel lets features be extracted once per program and scored again
+        # after each retraining; any other cost model is asked for scores of whole programs.
+        self.extractor = getattr(cost_model, "extractor", None)
         self.mod = context.mod
         self.postprocs = list(context.space_generator.postprocs)
         mutator_probs = dict(context.space_generator.mutator_probs or {})
@@ -164,13 +166,37 @@ class ScheduleSpace:
             {_label(p): p.current for p in points}, loop_nest(program.mod), points
         )
 
-    def predict(self, programs: Sequence[Schedule], rng: random.Random) -> list[float]:
-        if self.untrained():
+    def rollout(self, program: Schedule, transformations, rng: random.Random):
+        """Random changes by name, replayed and postprocessed once, at the end."""
+        trace, changed = program.trace, False
+        for name in transformations:
+            mutated = _ffi_api.MutatorApply(self.mutators[name], trace, _seed(rng))
+            if mutated is not None:
+                trace, changed = mutated, True
+        return self.replay(trace, rng) if changed else None
+
+    def features(self, programs: Sequence[Schedule]) -> list:
+        candidates = [candidate(sch) for sch in programs]
+        if self.extractor is None or not candidates:
+            return candidates
+        extracted = self.extractor.extract_from(self.context, candidates)
+        return [x.numpy().astype("float32") for x in extracted]  # as XGBModel.predict does
+
+    def score(self, features: Sequence, rng: random.Random) -> list[float]:
+        if self._untrained():
             # An untrained XGBModel answers with NumPy's unseeded random numbers; ours are
             # just as uninformed but follow the seed.
-            return [rng.random() for _ in programs]
-        candidates = [candidate(sch) for sch in programs]
-        return list(self.cost_model.predict(self.context, candidates))
+            return [rng.random() for _ in features]
+        if self.extractor is None:
+            return list(self.cost_model.predict(self.context, list(features)))
+        return list(self.cost_model._predict(xs=list(features)))  # noqa: SLF001
+
+    def _untrained(self) -> bool:
+        """Whether the XGBModel would still answer at random (any other model: never)."""
+        if not hasattr(self.cost_model, "booster"):
+            return False
+        model = self.cost_model
+        return model.booster is None or model.data_size < model.num_warmup_samples
 
 
 def decision_points(trace: Trace, cores: int = 1) -> list[tuple[DecisionPoint, object]]:
@@ -324,8 +350,10 @@ class MCTSSearch(PySearchStrategy):
     for), then returns the unmeasured nodes with the best predicted score. Measured latencies
     are backpropagated into the tree. ``proposer`` expands nodes (default: random, weighted by
     the mutator probabilities); ``stats`` is filled in as the search runs. Pass the Python
-    ``XGBModel`` as ``cost_model`` for a fully seeded search: MetaSchedule hands strategies an
-    FFI handle that hides whether the model is trained yet, and an untrained one scores randomly.
+    ``XGBModel`` as ``cost_model``: MetaSchedule hands strategies an FFI handle that hides
+    whether the model is trained yet (an untrained one scores with unseeded random numbers) and
+    extracts every program's features again on each call, while with the model itself a node's
+    features are extracted once and the search follows the seed.
     """
 
     def __init__(
@@ -363,10 +391,8 @@ class MCTSSearch(PySearchStrategy):
         self.context = context
 
     def pre_tuning(self, max_trials, num_trials_per_iter, design_spaces, database, cost_model):
-        untrained = None
-        if getattr(self.cost_model, "booster", False) is not False:  # an XGBModel
-            untrained = lambda: self.cost_model.booster is None  # noqa: E731
-        space = ScheduleSpace(self.context, design_spaces, cost_model, untrained)
+        model = self.cost_model if self.cost_model is not None else cost_model
+        space = ScheduleSpace(self.context, design_spaces, model)
         self.search = MCTS(
             space,
             space.weights,

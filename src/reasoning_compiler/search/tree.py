@@ -50,6 +50,7 @@ class Node:
     parent: Node | None = None
     transformations: tuple[str, ...] = ()  # applied to the parent to get this node
     predicted: float | None = None  # the cost model's score for this very program
+    features: Any = None  # what the cost model reads of the program, until it is measured
     measured_latency: float | None = None  # seconds, once measured successfully
     measure_error: str | None = None  # why its measurement failed, if it did
     visits: int = 0
@@ -195,7 +196,19 @@ class Space(Protocol):
         """Decisions and loop nest, for LLM prompts (optional: only the LLM proposer asks)."""
         ...
 
-    def predict(self, programs: Sequence[Any], rng: random.Random) -> list[float]:
+    def rollout(
+        self, program: Any, transformations: Sequence[str], rng: random.Random
+    ) -> Any | None:
+        """The program after the steps, checked once at the end rather than after each step
+        (a rollout is only scored, never kept); None if it does not hold up."""
+        ...
+
+    def features(self, programs: Sequence[Any]) -> list[Any]:
+        """What the cost model reads of each program. A node keeps its own until it is
+        measured, so rescoring the tree after the model retrains costs no extraction."""
+        ...
+
+    def score(self, features: Sequence[Any], rng: random.Random) -> list[float]:
         """Cost-model scores, higher is faster (``rng`` for a model with nothing learned yet)."""
         ...
 
@@ -329,10 +342,12 @@ class MCTS:
         programs = [node.program]
         if self.rollout_depth:
             steps = random_sequence(self.transformations, self.rollout_depth, self.rng)
-            rolled = self.space.transform(node.program, steps, self.rng)
+            rolled = self.space.rollout(node.program, steps, self.rng)
             if rolled is not None:
-                programs.append(rolled[0])
-        scores = self._predict(programs)
+                programs.append(rolled)
+        features = self.space.features(programs)
+        node.features = features[0]
+        scores = self._score(features)
         node.predicted = scores[0]
         return scores[-1]
 
@@ -358,7 +373,7 @@ class MCTS:
         if len(candidates) < count:
             self.add_samples(count - len(candidates))
             candidates = self.tree.unmeasured()
-        scores = self._predict([n.program for n in candidates])
+        scores = self._predict(candidates)
         for node, score in zip(candidates, scores, strict=True):
             node.predicted = score
         candidates.sort(key=lambda n: (-n.predicted, n.index))
@@ -385,7 +400,7 @@ class MCTS:
         self.stats.initial_samples += len(nodes)
         if nodes:
             self.tree.root.exhausted = False  # new children: the tree can grow again
-        for node, score in zip(nodes, self._predict([n.program for n in nodes]), strict=True):
+        for node, score in zip(nodes, self._predict(nodes), strict=True):
             node.predicted = score
             self.tree.backpropagate(node, score)
         return nodes
@@ -404,6 +419,7 @@ class MCTS:
     ) -> None:
         """Measurements come back: each node gets one more visit with its measured reward."""
         for node, latency, error in zip(nodes, latencies, errors, strict=True):
+            node.features = None  # never scored again
             node.measured_latency = latency
             node.measure_error = None if latency is not None else (error or "failed")
         fastest = self.fastest
@@ -427,8 +443,16 @@ class MCTS:
         fastest = self.fastest
         return fastest.measured_latency if fastest else None
 
-    def _predict(self, programs: Sequence[Any]) -> list[float]:
-        if not programs:
+    def _predict(self, nodes: Sequence[Node]) -> list[float]:
+        """Scores of tree nodes; features are extracted once per node, in one batch."""
+        missing = [node for node in nodes if node.features is None]
+        extracted = self.space.features([node.program for node in missing]) if missing else []
+        for node, features in zip(missing, extracted, strict=True):
+            node.features = features
+        return self._score([node.features for node in nodes])
+
+    def _score(self, features: Sequence[Any]) -> list[float]:
+        if not features:
             return []
-        self.stats.predictions += len(programs)
-        return [float(score) for score in self.space.predict(programs, self.rng)]
+        self.stats.predictions += len(features)
+        return [float(score) for score in self.space.score(features, self.rng)]
