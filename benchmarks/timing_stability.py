@@ -28,7 +28,7 @@ from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 
 import reasoning_compiler as rc
 from reasoning_compiler.measure import fast_build
-from reasoning_compiler.rundir import FAILED_RUN_SECS
+from reasoning_compiler.search.metaschedule import latency_of
 from reasoning_compiler.target import host_target, runtime_threads
 
 NUMBER = 3  # the runner's calls per timing (MeasureSettings.number)
@@ -76,16 +76,12 @@ def main() -> None:
 
 def pick_programs(run: Path, count: int) -> list[tvm.IRModule]:
     """The fastest half of ``count`` measured programs and an even spread of the others."""
-    database = ms.database.JSONDatabase(
-        path_workload=str(run / "database_workload.json"),
-        path_tuning_record=str(run / "database_tuning_record.json"),
-        allow_missing=False,
-    )
+    database = ms.database.JSONDatabase(work_dir=str(run), allow_missing=False)
     measured = []
     for record in database.get_all_tuning_records():
-        secs = [float(s) for s in (record.run_secs or [])]
-        if secs and max(secs) < FAILED_RUN_SECS:
-            measured.append((float(np.mean(secs)), record))
+        seconds, _ = latency_of(record)
+        if seconds is not None:
+            measured.append((seconds, record))
     measured.sort(key=lambda pair: pair[0])
     best, rest = measured[: count // 2], measured[count // 2 :]
     picks = np.linspace(0, len(rest) - 1, count - len(best)) if rest else []

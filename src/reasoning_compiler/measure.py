@@ -53,6 +53,11 @@ class MeasureSettings:
             enable_cpu_cache_flush=self.enable_cpu_cache_flush,
         )
 
+    @property
+    def single_call_s(self) -> float:
+        """A sample whose checking run takes this long is timed by one call (OutputCheck)."""
+        return self.min_repeat_ms / 1000
+
     def as_dict(self) -> dict:
         return {**asdict(self), "runtime_threads": runtime_threads()}
 

@@ -224,8 +224,7 @@ class _KernelJob:
         return time.perf_counter() - start, stats
 
     def _runner(self):
-        # A candidate whose one call fills the evaluator's timing window is timed by one call.
-        check = replace(self.baseline.check, long_s=self.settings.min_repeat_ms / 1000)
+        check = replace(self.baseline.check, long_s=self.settings.single_call_s)
         inner = measure.make_runner(
             self.settings, check, self.baseline.run_timeout, rpc=self.remote
         )
@@ -279,7 +278,7 @@ class _KernelJob:
                 | {
                     "run_timeout_s": self.baseline.run_timeout,
                     "baseline_repeats": BASELINE_REPEATS,
-                    "single_call_from_s": self.settings.min_repeat_ms / 1000,
+                    "single_call_from_s": self.settings.single_call_s,
                 },
                 "cost_model": {"kind": "xgb", "num_warmup_samples": COST_MODEL_WARMUP},
                 "schedule_rules": rule_names(self.target),

@@ -332,7 +332,7 @@ def _seed(rng: random.Random) -> int:
     return rng.randint(1, _MAX_SEED)
 
 
-def _latency(result) -> tuple[float | None, str | None]:
+def latency_of(result) -> tuple[float | None, str | None]:
     """Mean run time of a RunnerResult or TuningRecord, or why there is none."""
     if getattr(result, "error_msg", None):
         return None, str(result.error_msg)
@@ -415,7 +415,7 @@ class MCTSSearch(PySearchStrategy):
             if record.workload.same_as(workload):
                 sch = space.replay(record.trace, rng)
                 if sch is not None:
-                    measured.append((_latency(record)[0], sch))
+                    measured.append((latency_of(record)[0], sch))
         fastest = sorted((m for m in measured if m[0] is not None), key=lambda m: m[0])
         for latency, sch in fastest[: self.per_round]:
             self.search.add_measured(sch, latency)
@@ -432,7 +432,7 @@ class MCTSSearch(PySearchStrategy):
         return [candidate(node.program) for node in self.pending]
 
     def notify_runner_results(self, measure_candidates, results) -> None:
-        outcomes = [_latency(result) for result in results]
+        outcomes = [latency_of(result) for result in results]
         self.search.record(self.pending, [lat for lat, _ in outcomes], [err for _, err in outcomes])
         self.trials_left -= len(results)
         self.pending = []
