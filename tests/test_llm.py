@@ -228,7 +228,8 @@ def test_llm_mcts_is_the_default_and_its_accounting_reaches_the_result(tmp_path,
     entries = [json.loads(line) for line in (run / "llm_transcript.jsonl").open()]
     assert len(entries) == 1
     assert {"request", "answer", "parsed", "seconds"} <= set(entries[0])
-    assert "Grandparent" not in entries[0]["request"]["user"]  # history depth 1
+    assert "Current program:" in entries[0]["request"]["user"]
+    assert "Decision points of this program" in entries[0]["request"]["system"]
 
 
 def _exit_code(argv) -> int:

@@ -1,8 +1,8 @@
 """The expansion prompt, built from plain tree nodes (no model, no TVM)."""
 
-from reasoning_compiler.llm.prompt import Prompt, build_prompt
+from reasoning_compiler.llm.prompt import Prompt, build_prompt, versions
 from reasoning_compiler.search.proposers import NodeContext, ProgramDescription
-from reasoning_compiler.search.tree import Tree
+from reasoning_compiler.search.tree import Node, Tree
 
 WEIGHTS = {"TileSize": 0.9, "Parallel": 0.02, "ComputeLocation": 0.05, "Unroll": 0.03}
 PROBLEM = "Program: matmul [small] (m=512, n=512, k=512)\nTarget: CPU znver4 (LLVM), 2 cores"
@@ -38,8 +38,8 @@ def chain():
     return a, b, c, d
 
 
-def context(node, depth=2):
-    return NodeContext(node, node.lineage(depth), WEIGHTS, DESCRIPTIONS.__getitem__)
+def context(node, depth=2, measured=()):
+    return NodeContext(node, node.lineage(depth), WEIGHTS, DESCRIPTIONS.__getitem__, measured)
 
 
 def test_prompt_shows_the_node_its_ancestors_and_the_valid_moves():
@@ -52,8 +52,8 @@ def test_prompt_shows_the_node_its_ancestors_and_the_valid_moves():
     assert "predicted score 0.810, not measured" in user
     assert "predicted score 0.313, measured 2.500 ms" in user  # the grandparent, measured
     assert "TileSize C/0: 4x8x1x64" in user  # the current decisions
-    assert "Unroll max step: 16 (current 64)" in user  # what differs in the parent
-    assert "TileSize C/0: 4x2x4x64 (current 4x8x1x64)" in user  # ... and in the grandparent
+    assert "Unroll max step = 16 (now 64)" in user  # what differs in the parent
+    assert "TileSize C/0 = 4x2x4x64 (now 4x8x1x64)" in user  # ... and in the grandparent
     assert "-i_0_j_0_fused parallel (64)" in user  # loop nest diff against the current one
     assert "parallel (256) unroll<=64" in user  # the current loop nest
     for name in WEIGHTS:
@@ -80,21 +80,43 @@ def test_stable_text_first_variable_text_last():
     assert first.text.startswith(first.system)
 
 
-def test_prompts_shrink_to_fit_by_dropping_detail_in_order():
+def test_prompts_shrink_to_fit_by_compressing_detail_never_by_dropping_ancestors():
     a, b, c, d = chain()
-    full = build_prompt(context(c), PROBLEM)
+    other = Node(program="b", key="b2", measured_latency=1e-3)  # measured, not an ancestor
+    full = build_prompt(context(d, 3, [other]), PROBLEM)
+    assert "Measured in this run" in full.user
 
     def under(limit):
         return lambda prompt: len(prompt.user) <= limit
 
-    no_ancestor_loops = build_prompt(context(c), PROBLEM, fits=under(len(full.user) - 1))
+    no_ancestor_loops = build_prompt(
+        context(d, 3, [other]), PROBLEM, fits=under(len(full.user) - 1)
+    )
     assert "loop nest changes" not in no_ancestor_loops.user
-    assert "loop nest:" in no_ancestor_loops.user and "Grandparent:" in no_ancestor_loops.user
-    fewer = build_prompt(context(c), PROBLEM, fits=under(len(no_ancestor_loops.user) // 2))
-    assert "Grandparent:" not in fewer.user
+    assert "loop nest:" in no_ancestor_loops.user
+    every = versions(context(d, 3, [other]), PROBLEM)
+    assert every[0] == full and len(every) >= 4
+    for shorter, longer in zip(every[1:], every, strict=False):
+        assert len(shorter.user) < len(longer.user)
+    for prompt in every:
+        for label in ("Current program:", "Parent:", "Grandparent:", "Great-grandparent:"):
+            assert label in prompt.user
+    smallest = build_prompt(context(d, 3, [other]), PROBLEM, fits=under(len(every[-1].user)))
+    assert smallest == every[-1]
+    assert "loop nest" not in smallest.user and "Measured in this run" not in smallest.user
     tiny = build_prompt(context(c), PROBLEM, fits=under(40))
     assert len(tiny.user) <= 40 or tiny.user.count("\n") == 0
     assert isinstance(tiny, Prompt)
+
+
+def test_the_run_s_fastest_and_slowest_measurements_are_shown_against_the_current_program():
+    a, b, c, d = chain()
+    b.measured_latency, c.measured_latency = 1.5e-3, 9e-3
+    user = build_prompt(context(d, 0, [b, a, c]), PROBLEM).user
+    assert "Measured in this run" in user
+    assert "1.500 ms (fastest): TileSize C/0 = 4x8x1x64 (now 2x16x1x64)" in user
+    assert "9.000 ms (slowest)" in user and "2.500 ms:" in user
+    assert "Measured in this run" not in build_prompt(context(d), PROBLEM).user
 
 
 def test_the_root_is_not_shown_as_a_program():

@@ -62,7 +62,9 @@ def test_the_llm_answers_one_expansion_in_every(tmp_path):
     rng = random.Random(0)
     proposals = [llm_proposer.propose(context(), rng) for _ in range(12)]
     assert [sequences(proposals[i]) for i in (0, 4, 8)] == [[["Unroll", "Parallel"]]] * 3
-    assert all(isinstance(proposals[i], Proposal) and proposals[i].by_llm for i in (0, 4, 8))
+    assert all(
+        isinstance(proposals[i], Proposal) and proposals[i].origin == "llm" for i in (0, 4, 8)
+    )
     assert all(len(p) == 1 and p[0] in WEIGHTS for i, p in enumerate(proposals) if i % 4)
     stats = llm_proposer.summary()
     assert stats["calls"] == 3 and stats["random_proposals"] == 9

@@ -121,7 +121,7 @@ def test_the_qwen_model_answers_a_real_prompt_with_a_parameterized_step_that_app
     _, proposals = propose_with(tmp_path, llm, space, program, proposals=2)
     applied = []
     for proposal in proposals:
-        assert isinstance(proposal, Proposal) and proposal.by_llm
+        assert isinstance(proposal, Proposal) and proposal.origin == "llm"
         for sequence in proposal.sequences:
             transformed = space.transform(program, sequence, random.Random(0))
             applied += transformed[1] if transformed else []

@@ -6,7 +6,7 @@ import random
 import pytest
 
 from reasoning_compiler.search import MCTS, NodeContext, RandomProposer, SearchStats, Tree, uct
-from reasoning_compiler.search.proposers import Proposal
+from reasoning_compiler.search.proposers import PacedRandomProposer, Proposal
 from reasoning_compiler.search.tree import EXPANSIONS_PER_SAMPLE, MAX_SEQUENCE_LENGTH, Node
 
 WEIGHTS = {"TileSize": 0.9, "ComputeLocation": 0.05, "Unroll": 0.03, "Parallel": 0.02}
@@ -292,10 +292,40 @@ def test_a_share_of_each_batch_goes_to_llm_proposed_nodes():
     assert all(count >= 2 for count in batches)  # ceil(0.25 * 8) at least
     assert shared.stats.measured_llm == sum(batches)
     assert shared.stats.measured_llm_lineage >= shared.stats.measured_llm
-    assert shared.stats.best_origin in ("sample", "random", "llm")
+    assert shared.stats.best_origin in ("sample", "random", "llm", "paced")
     alone, _ = tree_batches(0.0)
     assert alone.stats.reserved_llm == 0
     everything, batches = tree_batches(1.0)
     assert batches == [8, 8]
     with pytest.raises(ValueError):
         MCTS(ToySpace(), WEIGHTS, llm_share=1.5)
+
+
+def test_plain_mcts_is_paced_like_the_llm_with_random_sequences_of_its_lengths():
+    proposer = PacedRandomProposer(every=4, proposals=2, lengths={3: 1.0})
+    context = NodeContext(node=None, lineage=(), transformations=WEIGHTS)
+    rng = random.Random(0)
+    answers = [proposer.propose(context, rng) for _ in range(8)]
+    for i, answer in enumerate(answers):
+        if i % 4 == 0:  # the LLM's turns: two sequences of the LLM's lengths, reserved a share
+            assert isinstance(answer, Proposal) and answer.origin == "paced"
+            assert [len(s) for s in answer.sequences] == [3, 3]
+        else:  # between them, one random transformation, as the LLM proposer does
+            assert isinstance(answer, list) and len(answer) == 1
+    search = MCTS(ToySpace(), WEIGHTS, seed=0, proposer=PacedRandomProposer(every=2))
+    run_rounds(search, rounds=3, per_round=8)
+    assert any(n.origin == "paced" for n in search.tree.nodes)
+    assert search.stats.llm_children == 0  # nothing is counted as the LLM's
+
+
+def test_the_measured_extremes_are_the_fastest_and_the_slowest_in_order():
+    search = MCTS(ToySpace(), WEIGHTS, seed=0)
+    run_rounds(search, rounds=3, per_round=4)
+    measured = sorted(
+        (n for n in search.tree.nodes if n.measured_latency), key=lambda n: n.measured_latency
+    )
+    extremes = search.measured_extremes(fastest=3, slowest=2)
+    assert [n.measured_latency for n in extremes] == [
+        n.measured_latency for n in measured[:3] + measured[-2:]
+    ]
+    assert search.fastest.measured_latency == measured[0].measured_latency

@@ -271,10 +271,11 @@ def _add_tuning_options(parser, per_round: int, what: str) -> None:
     )
     llm.add_argument(
         "--llm-language",
-        choices=("parameterized", "names"),
+        choices=("parameterized", "values", "names"),
         help="parameterized (default): a step may set a decision, e.g. TileSize(qk/2 = "
-        "8x1x16x2), Unroll(64), from the legal values the prompt lists; names: transformation "
-        "names only, their parameters drawn at random (the paper's steps)",
+        "8x1x16x2), Unroll(64), from the legal values the prompt lists; values: every step "
+        "sets one (no bare names); names: transformation names only, their parameters drawn "
+        "at random (the paper's steps)",
     )
     llm.add_argument(
         "--llm-proposals",

@@ -26,16 +26,26 @@ EVOLUTIONARY_DEFAULTS = {
 }
 
 # The paper's settings (section 4.1): c = sqrt(2), B = 2.
-MCTS_DEFAULTS = {
+TREE_DEFAULTS = {
     "c": math.sqrt(2),
     "branching": 2,
     "rollout_depth": 2,
     "expansions_per_round": None,  # None: 16 MCTS iterations per sample of the round
 }
 
+# Plain MCTS, the fair baseline of llm-mcts: where llm-mcts asks the LLM (one expansion in
+# llm_every, llm_proposals sequences, a share of each batch reserved for them), plain MCTS
+# proposes random sequences of the lengths the LLM answers with. Only who chooses differs.
+MCTS_DEFAULTS = {
+    **TREE_DEFAULTS,
+    "sequence_every": 64,
+    "sequence_proposals": 2,
+    "sequence_share": 0.25,
+}
+
 # LLM-guided MCTS (paper section 3.1): the same tree, with the LLM proposing expansions.
 LLM_MCTS_DEFAULTS = {
-    **MCTS_DEFAULTS,
+    **TREE_DEFAULTS,
     "history_depth": 2,  # ancestors in a prompt: parent and grandparent, as in the paper
     "llm_budget": None,  # LLM calls in all (None: no limit but the pacing below)
     # The LLM answers one expansion in this many: one call per 4 samples measured, each call
@@ -43,11 +53,13 @@ LLM_MCTS_DEFAULTS = {
     # seconds per call stay within the measurement's time.
     "llm_every": 64,
     "llm_proposals": 2,
-    "llm_language": "parameterized",  # steps may set decisions; "names": names only (paper)
+    # Steps may set decisions ("values": must set one, as whole configurations with concrete
+    # values are what peers ask a model for); "names": names only (the paper).
+    "llm_language": "parameterized",
     "llm_rationale": 0,  # tokens of free reasoning allowed before the answer lines
     "llm_share": 0.25,  # of each batch, measured from the best LLM-proposed nodes
 }
-LLM_LANGUAGES = ("parameterized", "names")
+LLM_LANGUAGES = ("parameterized", "values", "names")
 
 
 def _need(params: dict, name: str, kind: type, minimum: float, flag: str) -> None:
@@ -67,6 +79,15 @@ def _check_mcts(params: dict) -> None:
     _need(params, "rollout_depth", int, 0, "--rollout-depth")
     if params["expansions_per_round"] is not None:
         _need(params, "expansions_per_round", int, 1, "expansions_per_round")
+
+
+def _check_paced(params: dict) -> None:
+    _check_mcts(params)
+    _need(params, "sequence_every", int, 1, "sequence_every")
+    _need(params, "sequence_proposals", int, 1, "sequence_proposals")
+    _need(params, "sequence_share", float, 0, "sequence_share")
+    if params["sequence_share"] > 1:
+        raise UserError(f"sequence_share must be between 0 and 1, got {params['sequence_share']!r}")
 
 
 def _check_llm_mcts(params: dict) -> None:
@@ -97,10 +118,14 @@ def _evolutionary(params: dict, stats: SearchStats, cost_model, proposer):
 
 def _mcts(params: dict, stats: SearchStats, cost_model, proposer):
     from .search.metaschedule import MCTSSearch
+    from .search.proposers import PacedRandomProposer
 
-    tree_params = {k: v for k, v in params.items() if not k.startswith("llm_")}
+    tree_params = {k: v for k, v in params.items() if not k.startswith(("llm_", "sequence_"))}
     if "llm_share" in params:
         tree_params["llm_share"] = params["llm_share"]
+    if proposer is None and "sequence_every" in params:
+        proposer = PacedRandomProposer(params["sequence_every"], params["sequence_proposals"])
+        tree_params["llm_share"] = params["sequence_share"]
     return MCTSSearch(**tree_params, proposer=proposer, stats=stats, cost_model=cost_model)
 
 
@@ -150,8 +175,8 @@ STRATEGIES: dict[str, Strategy] = {
         description="Monte Carlo tree search with random proposals (the paper's MCTS, no LLM)",
         parameters=MCTS_DEFAULTS,
         factory=_mcts,
-        options=("c", "branching", "rollout_depth", "expansions_per_round"),
-        check=_check_mcts,
+        options=(*MCTS_DEFAULTS,),
+        check=_check_paced,
     ),
     "llm-mcts": Strategy(
         name="llm-mcts",

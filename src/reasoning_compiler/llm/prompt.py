@@ -1,13 +1,16 @@
 """The expansion prompt (paper section 3.1 and appendix A).
 
-The system message is the same for every call of a run (task, target, transformations); the user
-message holds the node being expanded and its ancestors. Stable text first lets a local model
-reuse the evaluated prefix, which makes later calls several times faster than the first.
+The system message is the same for every call on one program structure (task, target,
+transformations, and the decision points with their legal values); the user message holds the
+node being expanded, its ancestors and what this run measured. Stable text first lets a local
+model reuse the evaluated prefix, so the long, constant part is paid for once per run.
 
 Only this run's tree goes into a prompt: scores and latencies of nodes measured in this run.
-When a prompt is too long for the model's context window, detail is dropped in a fixed order
-(loop nests of ancestors, then the current loop nest, then the oldest ancestors) and the token
-count is measured again, by the backend's own tokenizer where it has one.
+Every prompt holds the node's ancestors up to the history depth (the paper's parent and
+grandparent): when a prompt is too long for the model, it is compressed in a fixed order (loop
+nests of ancestors, the current loop nest, measured feedback, then fewer differing decisions
+per ancestor), and the token count is measured again, by the backend's own tokenizer where it
+has one. Ancestors are never dropped.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..search.language import DecisionPoint
 from ..search.proposers import NodeContext, ProgramDescription
 from .parse import ANSWER_PREFIX
 
@@ -23,13 +27,19 @@ MAX_SEQUENCE = 6  # the longest sequence we ask for (the grammar of the local mo
 
 LANGUAGE = (
     "A step is a transformation name alone (its parameters are then drawn at random), or a "
-    "name with the decision it sets, using the decision points and legal values listed for the "
-    "current program:\n"
+    "name with the decision it sets, using the decision points and legal values listed "
+    "below:\n"
     "- TileSize(block/loop = AxBxCxD): split that loop into these factors, outermost first "
     "(their product is the loop's extent; the innermost one is usually vectorized)\n"
     "- ComputeLocation(block = loop N | root | inlined): where a producer block is computed\n"
     "- Unroll(N): the maximum auto-unroll step\n"
     "- Parallel(N): the most iterations fused into the outer parallel loop\n"
+)
+
+VALUES_LANGUAGE = LANGUAGE.replace(
+    "A step is a transformation name alone (its parameters are then drawn at random), or a "
+    "name with the decision it sets",
+    "A step is a transformation name with the decision it sets",
 )
 
 # What each transformation does, in the words of MetaSchedule's mutators.
@@ -47,6 +57,27 @@ _LABELS = ["Current program", "Parent", "Grandparent", "Great-grandparent"]
 
 
 @dataclass(frozen=True)
+class Detail:
+    """How much of each part a user message shows; ``LEVELS`` goes from most to least."""
+
+    current_loops: bool = True  # the current program's loop nest
+    ancestor_loops: bool = True  # each ancestor's loop nest, as a diff against the current one
+    measured: int = 5  # this run's measured programs shown (fastest and slowest)
+    changes: int | None = None  # differing decisions shown per program (None: all)
+
+
+LEVELS = (
+    Detail(),
+    Detail(ancestor_loops=False),
+    Detail(current_loops=False, ancestor_loops=False),
+    Detail(current_loops=False, ancestor_loops=False, changes=4),
+    Detail(current_loops=False, ancestor_loops=False, measured=3, changes=2),
+    Detail(current_loops=False, ancestor_loops=False, measured=2, changes=1),
+    Detail(current_loops=False, ancestor_loops=False, measured=0, changes=1),
+)
+
+
+@dataclass(frozen=True)
 class Prompt:
     system: str
     user: str
@@ -58,10 +89,18 @@ class Prompt:
 
 
 def system_message(
-    problem: str, transformations: Sequence[str], parameterized: bool = True, proposals: int = 1
+    problem: str,
+    transformations: Sequence[str],
+    parameterized: bool = True,
+    proposals: int = 1,
+    points: Sequence[DecisionPoint] = (),
+    values_only: bool = False,
 ) -> str:
     moves = "\n".join(f"- {name}: {MEANINGS.get(name, name)}" for name in transformations)
-    language = LANGUAGE if parameterized else ""
+    language = (VALUES_LANGUAGE if values_only else LANGUAGE) if parameterized else ""
+    if parameterized and points:
+        language += "\nDecision points of this program and their legal values:\n"
+        language += "\n".join(f"- {_label(point)}: {_legal(point)}" for point in points) + "\n"
     step = "steps" if parameterized else "transformations"
     if proposals > 1:
         answer = (
@@ -76,7 +115,7 @@ def system_message(
         "history of transformations and a score predicted by a learned cost model (higher is "
         "faster); some were measured on the hardware (lower latency is faster).\n\n"
         f"{problem}\n\n"
-        f"Available transformations (you may repeat any):\n{moves}\n\n{language}"
+        f"Available transformations (you may repeat any):\n{moves}\n\n{language}\n"
         "Task:\n"
         "1. Analyze the differences between the variants and their scores: which "
         "transformations helped and which hurt.\n"
@@ -92,44 +131,46 @@ def build_prompt(
     context: NodeContext,
     problem: str,
     fits: Callable[[Prompt], bool] = lambda prompt: True,
-    *,
-    parameterized: bool = True,
-    proposals: int = 1,
+    **options,
 ) -> Prompt:
-    """The prompt for expanding ``context.node``: the most detailed version that ``fits``."""
-    valid = sorted(context.transformations)
-    system = system_message(problem, valid, parameterized, proposals)
-    describe = context.describe or (lambda program: ProgramDescription())
-    nodes = list(context.lineage)
-    descriptions = [describe(node.program) for node in nodes]
-    fastest = _fastest(context, descriptions[0], describe)
-    # From most to least detail: fewer ancestors, and for each count (current loop nest shown,
-    # ancestors' loop diffs shown). Versions that come out the same are tried once.
-    users = dict.fromkeys(
-        _user_message(
-            nodes[:count],
-            descriptions[:count],
-            valid,
-            current_loops,
-            ancestor_loops,
-            parameterized,
-            fastest,
-        )
-        for count in range(len(nodes), 0, -1)
-        for current_loops, ancestor_loops in ((True, True), (True, False), (False, False))
-    )
-    points = tuple(descriptions[0].points)
-    for user in users:
-        prompt = Prompt(system, user, points)
+    """The prompt for expanding ``context.node``: the most detailed version that ``fits``
+    (``options`` as for ``versions``)."""
+    for prompt in versions(context, problem, **options):
         if fits(prompt):
             return prompt
     return _truncated(prompt, fits)
 
 
-def _user_message(
-    nodes, descriptions, valid, current_loops, ancestor_loops, parameterized=True, fastest=()
-) -> str:
-    current_description = descriptions[0]
+def versions(
+    context: NodeContext,
+    problem: str,
+    *,
+    parameterized: bool = True,
+    values_only: bool = False,
+    proposals: int = 1,
+) -> list[Prompt]:
+    """The prompt at each level of ``LEVELS`` (the same text once), most detailed first; every
+    one holds every node of ``context.lineage``."""
+    valid = sorted(context.transformations)
+    describe = context.describe or (lambda program: ProgramDescription())
+    nodes = list(context.lineage)
+    descriptions = [describe(node.program) for node in nodes]
+    points = tuple(descriptions[0].points)
+    system = system_message(problem, valid, parameterized, proposals, points, values_only)
+    measured = [  # those in the lineage show their latency there
+        (node, describe(node.program).decisions)
+        for node in context.measured
+        if node not in nodes and node.measured_latency is not None
+    ]
+    users = dict.fromkeys(
+        _user_message(nodes, descriptions, measured, valid, detail, parameterized)
+        for detail in LEVELS
+    )
+    return [Prompt(system, user, points) for user in users]
+
+
+def _user_message(nodes, descriptions, measured, valid, detail: Detail, parameterized) -> str:
+    current = descriptions[0]
     parts = []
     for depth, (node, description) in enumerate(zip(nodes, descriptions, strict=True)):
         label = _LABELS[depth] if depth < len(_LABELS) else f"Ancestor {depth}"
@@ -137,23 +178,28 @@ def _user_message(
         lines.append(f"  {_scores(node)}")
         if depth == 0:
             if parameterized and description.points:
-                title = "decision points = current value  [legal values]"
-                lines += _section(title, [point.describe() for point in description.points])
+                values = [f"{_label(point)} = {point.current}" for point in description.points]
+                lines += _section("decisions (legal values in the system message)", values)
             else:
                 lines += _section("schedule decisions", _decision_lines(description.decisions))
-            if current_loops:
+            if detail.current_loops:
                 lines += _section("loop nest", description.loops)
         else:
             step = ", ".join(nodes[depth - 1].transformations) or "nothing"
             lines.append(f"  applying {step} to it led towards the current program")
-            changed = _decision_changes(description.decisions, current_description.decisions)
-            lines += _section("decisions that differ from the current program", changed)
-            if ancestor_loops:
-                diff = _loop_diff(description.loops, current_description.loops)
+            changed = _changes(description.decisions, current.decisions, detail.changes)
+            lines.append(f"  decisions that differ from the current program: {changed}")
+            if detail.ancestor_loops:
+                diff = _loop_diff(description.loops, current.loops)
                 lines += _section("loop nest changes (- this variant, + current)", diff)
         parts.append("\n".join(lines))
-    if fastest:
-        parts.append("\n".join(fastest))
+    shown = _extremes(measured, detail.measured)
+    if shown:
+        lines = ["Measured in this run (latency: decisions that differ from the current program):"]
+        for rank, (node, decisions) in shown:
+            changed = _changes(decisions, current.decisions, detail.changes)
+            lines.append(f"  {node.measured_latency * 1e3:.3f} ms{rank}: {changed}")
+        parts.append("\n".join(lines))
     names = "steps" if parameterized else "transformations"
     parts.append(
         f"Which {names} should be applied to the current program next? "
@@ -162,17 +208,29 @@ def _user_message(
     return "\n\n".join(parts)
 
 
-def _fastest(context: NodeContext, current: ProgramDescription, describe) -> list[str]:
-    """The fastest program measured in this run so far, as its latency and the decisions in
-    which it differs from the current program (this run's own measurements only)."""
-    best = context.fastest
-    if best is None or best.measured_latency is None or best is context.node:
+def _extremes(measured: Sequence, count: int) -> list[tuple[str, tuple]]:
+    """``count`` of ``measured`` (fastest first): the fastest and the slowest, each with its
+    rank, since what sets the best programs apart from the worst is a run's lesson so far."""
+    if count <= 0:
         return []
-    changed = _decision_changes(describe(best.program).decisions, current.decisions)
+    ranked = list(enumerate(measured))
+    if len(ranked) > count:
+        slow = count // 2
+        ranked = ranked[: count - slow] + (ranked[-slow:] if slow else [])
+    last = len(measured) - 1
     return [
-        f"Fastest program measured in this run: {best.measured_latency * 1e3:.3f} ms",
-        *_section("its decisions that differ from the current program", changed),
+        (" (fastest)" if i == 0 else " (slowest)" if i == last else "", item) for i, item in ranked
     ]
+
+
+def _label(point: DecisionPoint) -> str:
+    return f"{point.kind}({point.target})" if point.target else point.kind
+
+
+def _legal(point: DecisionPoint) -> str:
+    if isinstance(point.legal, tuple):
+        return ", ".join(point.legal)
+    return str(point.legal)
 
 
 def _history(history: Sequence[str]) -> str:
@@ -200,12 +258,18 @@ def _decision_lines(decisions: Mapping[str, str]) -> list[str]:
     return [f"{label}: {value}" for label, value in decisions.items()]
 
 
-def _decision_changes(theirs: Mapping[str, str], current: Mapping[str, str]) -> list[str]:
-    return [
-        f"{label}: {value} (current {current.get(label, 'absent')})"
+def _changes(theirs: Mapping[str, str], current: Mapping[str, str], limit: int | None) -> str:
+    """``TileSize(C/0) = 4x2x4x64 (now 4x8x1x64), Unroll = 16 (now 64)``, at most ``limit``."""
+    changed = [
+        f"{label} = {value} (now {current.get(label, 'absent')})"
         for label, value in theirs.items()
         if current.get(label) != value
-    ] or ["none"]
+    ]
+    if not changed:
+        return "none"
+    if limit is not None and len(changed) > limit:
+        return ", ".join(changed[:limit]) + f", and {len(changed) - limit} more"
+    return ", ".join(changed)
 
 
 def _loop_diff(theirs: Sequence[str], current: Sequence[str]) -> list[str]:
@@ -217,7 +281,8 @@ def _loop_diff(theirs: Sequence[str], current: Sequence[str]) -> list[str]:
 
 
 def _truncated(prompt: Prompt, fits: Callable[[Prompt], bool]) -> Prompt:
-    """Last resort: cut the user message line by line until it fits."""
+    """Last resort, for a budget smaller than the most compressed prompt: cut the user message
+    line by line until it fits."""
     lines = prompt.user.splitlines()
     while len(lines) > 1 and not fits(Prompt(prompt.system, "\n".join(lines), prompt.points)):
         lines = lines[: max(1, len(lines) * 3 // 4)]

@@ -112,6 +112,7 @@ class LLMProposer:
         temperature: float = 0.7,
         max_tokens: int | None = None,
         parameterized: bool = True,
+        values_only: bool = False,
         proposals: int = 1,
         rationale_tokens: int = 0,
         warn: Callable[[str], None] = print,
@@ -123,6 +124,7 @@ class LLMProposer:
         self.every, self.budget = every, budget
         self.temperature = temperature
         self.parameterized, self.proposals = parameterized, proposals
+        self.values_only = parameterized and values_only
         self.rationale_tokens = rationale_tokens
         answer_tokens = llm.answer_tokens(proposals, parameterized)
         self.max_tokens = max_tokens or answer_tokens + rationale_tokens
@@ -133,7 +135,7 @@ class LLMProposer:
             llm.model,
             budget=budget,
             every=every,
-            language="parameterized" if parameterized else "names",
+            language=("values" if values_only else "parameterized") if parameterized else "names",
             proposals_per_call=proposals,
             rationale_tokens=rationale_tokens,
         )
@@ -155,13 +157,7 @@ class LLMProposer:
             self.stats.random_proposals += 1
             return random_sequence(context.transformations, 1, rng)
         try:  # a local model counts the prompt's tokens, so its faults can happen here too
-            prompt = build_prompt(
-                context,
-                self.problem,
-                fits=self._fits,
-                parameterized=self.parameterized,
-                proposals=self.proposals,
-            )
+            prompt = self.prompt(context)
         except LLMError as error:
             self.stats.calls += 1
             backend, model = self.llm.identity()
@@ -182,9 +178,21 @@ class LLMProposer:
                 proposals=self.proposals,
                 max_steps=MAX_SEQUENCE,
                 rationale_chars=4 * self.rationale_tokens,  # about 4 characters a token
+                bare_names=not self.values_only,
             ),
         )
         return self._ask(request, points)
+
+    def prompt(self, context: NodeContext) -> Prompt:
+        """The prompt this backend gets for ``context``: as detailed as its budget allows."""
+        return build_prompt(
+            context,
+            self.problem,
+            fits=self._fits,
+            parameterized=self.parameterized,
+            values_only=self.values_only,
+            proposals=self.proposals,
+        )
 
     def _llm_turn(self) -> bool:
         if self.stats.disabled is not None or self.stopping():  # Ctrl-C: no new calls

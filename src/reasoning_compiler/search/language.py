@@ -156,13 +156,17 @@ def grammar(
     proposals: int = 1,
     max_steps: int = 6,
     rationale_chars: int = 0,
+    bare_names: bool = True,
 ) -> str:
     """A GBNF grammar for an answer: an optional rationale line of at most ``rationale_chars``
     characters, then ``proposals`` answer lines, each ``answer_prefix``
     and 1 to ``max_steps`` legal steps. Tiles are spelled out by divisor rules
-    (``t-256-4 ::= "1x" t-256-3 | "2x" t-128-3 | ...``), so a wrong product cannot be written."""
+    (``t-256-4 ::= "1x" t-256-3 | "2x" t-128-3 | ...``), so a wrong product cannot be written.
+    Without ``bare_names`` every step must set a value (a name alone only where the program
+    has no decision point of that kind)."""
     rules: dict[str, str] = {}
-    alternatives = [_quote(name) for name in sorted(set(names))]
+    kinds = {point.kind for point in points}
+    alternatives = [_quote(name) for name in sorted(set(names)) if bare_names or name not in kinds]
     for point in points:
         if point.kind not in names:
             continue

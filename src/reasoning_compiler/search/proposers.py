@@ -44,15 +44,19 @@ class NodeContext:
     lineage: Sequence[Node]  # the node first, then its parent, grandparent, ... (history depth)
     transformations: Mapping[str, float]  # valid names -> the mutator's default probability
     describe: Callable[[Any], ProgramDescription] | None = None  # a node's program, for prompts
-    fastest: Node | None = None  # the fastest program measured in this run, if any
+    # This run's measured programs worth showing, fastest first: the few fastest and the few
+    # slowest (``MCTS.FEEDBACK``), never anything from another run.
+    measured: Sequence[Node] = ()
 
 
 @dataclass(frozen=True)
 class Proposal:
-    """Several ranked sequences from one call (an LLM's seconds spread over several children)."""
+    """Several ranked sequences from one call (an LLM's seconds spread over several children).
+    ``origin`` names who chose them: "llm", or "paced" for the random sequences that stand in
+    for the LLM's in plain MCTS (both get the batch share reserved for such proposals)."""
 
     sequences: Sequence[Sequence[str]]
-    by_llm: bool = True
+    origin: str = "llm"
 
 
 class Proposer(Protocol):
@@ -77,6 +81,39 @@ class RandomProposer:
 
     def propose(self, context: NodeContext, rng: random.Random) -> list[str]:
         return random_sequence(context.transformations, self.length, rng)
+
+
+# Lengths of the default local model's answers (SmolLM2-135M, parameterized steps: the 120
+# sequences of 60 calls in the llm-leverage benchmark of 2026-11-26): length -> count.
+LLM_ANSWER_LENGTHS = {1: 13, 2: 10, 3: 8, 4: 5, 5: 6, 6: 78}
+
+
+class PacedRandomProposer:
+    """Plain MCTS's proposer, paced like the LLM proposer so that the two arms differ only in
+    who chooses: every ``every``-th expansion gets ``proposals`` random sequences whose lengths
+    follow the LLM's answers (``lengths``: length -> weight), every other expansion one random
+    transformation, as the LLM proposer's turns and the turns between them do."""
+
+    name = "random"
+
+    def __init__(
+        self, every: int = 64, proposals: int = 2, lengths: Mapping[int, float] | None = None
+    ):
+        if every < 1 or proposals < 1:
+            raise ValueError("need every >= 1 and proposals >= 1")
+        self.every, self.proposals = every, proposals
+        self.lengths = dict(lengths or LLM_ANSWER_LENGTHS)
+        self._proposals = 0
+
+    def propose(self, context: NodeContext, rng: random.Random) -> list[str] | Proposal:
+        self._proposals += 1
+        if (self._proposals - 1) % self.every:
+            return random_sequence(context.transformations, 1, rng)
+        sizes = rng.choices(
+            list(self.lengths), weights=list(self.lengths.values()), k=self.proposals
+        )
+        sequences = [random_sequence(context.transformations, size, rng) for size in sizes]
+        return Proposal(sequences, origin="paced")
 
 
 def random_sequence(weights: Mapping[str, float], length: int, rng: random.Random) -> list[str]:

@@ -18,6 +18,7 @@ the tree as one more backpropagated visit per node.
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 from collections.abc import Hashable, Mapping, Sequence
@@ -41,6 +42,7 @@ APPLY_ATTEMPTS = 3  # seeds tried per proposal before the expansion counts as fa
 # nodes, so more nodes give it more choice; 16 cost about 0.5 s of search per sample measured
 # (evolutionary search spends 1-1.8 s) and beat 4 on 3 of 4 small paper workloads in our runs.
 EXPANSIONS_PER_SAMPLE = 16
+GUIDED = ("llm", "paced")  # origins that get the batch share reserved for LLM-style proposals
 
 
 @dataclass(eq=False)
@@ -61,7 +63,9 @@ class Node:
     exhausted: bool = False  # closed, and nothing below it can be expanded either
     depth: int = 0
     index: int = 0  # creation order, for stable tie-breaking and readable logs
-    origin: str = "sample"  # what made it: "sample" (design space), "random" or "llm" proposal
+    # What made it: "sample" (design space), a "random", "llm" or "paced" proposal (the random
+    # sequences that plain MCTS makes where llm-mcts asks the LLM).
+    origin: str = "sample"
 
     @property
     def from_llm(self) -> bool:
@@ -267,6 +271,7 @@ class MCTS:
         self.history_depth = history_depth
         self.rng = random.Random(seed)
         self.stats = stats if stats is not None else SearchStats()
+        self._ranked: list[Node] = []  # measured programs, fastest first
 
     # --- the four MCTS steps -------------------------------------------------------------
 
@@ -321,12 +326,12 @@ class MCTS:
             lineage=node.lineage(self.history_depth),
             transformations=self.transformations,
             describe=getattr(self.space, "describe", None),
-            fastest=self.fastest,
+            measured=self.measured_extremes(),
         )
         self.stats.proposals += 1
         proposed = self.proposer.propose(context, self.rng)
         if not isinstance(proposed, Proposal):
-            proposed = Proposal([proposed], by_llm=False)
+            proposed = Proposal([proposed], origin="random")
         sequences = []
         for sequence in proposed.sequences:
             valid = [step for step in sequence if kind_of(step) in self.transformations]
@@ -335,7 +340,7 @@ class MCTS:
         if not sequences:
             self.stats.fallbacks += 1
             return [random_sequence(self.transformations, 1, self.rng)], "random"
-        return sequences, "llm" if proposed.by_llm else "random"
+        return sequences, proposed.origin
 
     def simulate(self, node: Node) -> float:
         """Score ``node`` and a short random rollout from it; the rollout's score is the reward."""
@@ -383,7 +388,8 @@ class MCTS:
         """The ``count`` best by the cost model, except that up to ``llm_share`` of the batch
         goes to the best nodes an LLM proposed: an untrained or uncertain cost model would
         otherwise rarely let a proposal reach the hardware, and its value would stay unknown."""
-        reserved = [n for n in ranked if n.origin == "llm"][: math.ceil(self.llm_share * count)]
+        guided = [n for n in ranked if n.origin in GUIDED]
+        reserved = guided[: math.ceil(self.llm_share * count)]
         self.stats.reserved_llm += sum(1 for n in reserved if n not in ranked[:count])
         rest = [n for n in ranked if n not in reserved][: count - len(reserved)]
         return sorted(reserved + rest, key=lambda n: (-n.predicted, n.index))
@@ -422,6 +428,8 @@ class MCTS:
             node.features = None  # never scored again
             node.measured_latency = latency
             node.measure_error = None if latency is not None else (error or "failed")
+            if latency:
+                bisect.insort(self._ranked, node, key=lambda n: n.measured_latency)
         fastest = self.fastest
         for node in nodes:
             reward = (
@@ -433,10 +441,17 @@ class MCTS:
         if fastest is not None:
             self.stats.best_origin, self.stats.best_from_llm = fastest.origin, fastest.from_llm
 
+    def measured_extremes(self, fastest: int = 3, slowest: int = 2) -> list[Node]:
+        """The ``fastest`` fastest and ``slowest`` slowest programs measured so far (fastest
+        first), for prompts: the contrast between them is what a run has learned."""
+        ranked = self._ranked
+        if len(ranked) <= fastest + slowest:
+            return ranked
+        return ranked[:fastest] + ranked[len(ranked) - slowest :]
+
     @property
     def fastest(self) -> Node | None:
-        measured = [n for n in self.tree.nodes if n.measured_latency]
-        return min(measured, key=lambda n: n.measured_latency, default=None)
+        return self._ranked[0] if self._ranked else None
 
     @property
     def best_latency(self) -> float | None:
