@@ -158,6 +158,34 @@ def _handmade_bench(tmp_path):
     return config
 
 
+def test_llm_mcts_is_compared_with_mcts_seed_by_seed(tmp_path):
+    config = BenchConfig(
+        workloads=["matmul"],
+        arms=[Arm("mcts", "mcts"), Arm("llm-mcts", "llm-mcts")],
+        seeds=[0, 1, 2, 3],
+        trials=2,
+        checkpoints=[1, 2],
+        out=tmp_path,
+    )
+    # untuned 1.0 s: mcts reaches 2x in every seed; llm-mcts 4x, 4x, 2x and 1x at sample 2
+    for seed, best in enumerate([0.25, 0.25, 0.5, 1.0]):
+        _write_run(tmp_path, "matmul", "mcts", seed, 1.0, [1.0, 0.5], [1, 2])
+        _write_run(tmp_path, "matmul", "llm-mcts", seed, 1.0, [1.0, best], [1, 2])
+    (tmp_path / "machine.json").write_text(json.dumps({"references": {"matmul": {}}}))
+    results = report(config)
+    at_2 = next(r for r in results["paired"] if r["samples"] == 2)
+    assert at_2["ratios"] == [2.0, 2.0, 1.0, 0.5]
+    assert at_2["mean_ratio"] == pytest.approx(1.375)
+    assert at_2["std_ratio"] == pytest.approx(np.std([2.0, 2.0, 1.0, 0.5], ddof=1))
+    assert (at_2["wins"], at_2["losses"], at_2["seeds"]) == (2, 1, 4)
+    assert at_2["ci90"][0] < 1.375 < at_2["ci90"][1]
+    assert at_2["sign_p"] == pytest.approx(1.0)  # 2 of 3 untied seeds: no evidence
+    assert 0 < at_2["wilcoxon_p"] <= 1
+    at_1 = next(r for r in results["paired"] if r["samples"] == 1)
+    assert at_1["ratios"] == [1.0] * 4 and at_1["wilcoxon_p"] is None  # all tied
+    assert "## Paired by seed: llm-mcts against mcts" in (tmp_path / "report.md").read_text()
+
+
 def test_figures_are_computed_from_the_logs(tmp_path):
     config = _handmade_bench(tmp_path)
     (tmp_path / "machine.json").write_text(
@@ -167,7 +195,8 @@ def test_figures_are_computed_from_the_logs(tmp_path):
     evo, mcts = results["arms"]
     assert evo["at"]["2"]["per_seed"] == [2.0, 2.0]
     assert evo["at"]["4"]["per_seed"] == [4.0, 2.0]
-    assert evo["at"]["4"]["mean"] == 3.0 and evo["at"]["4"]["std"] == 1.0
+    assert evo["at"]["4"]["mean"] == 3.0
+    assert evo["at"]["4"]["std"] == pytest.approx(2**0.5)  # the sample standard deviation
     assert "600" not in evo["at"]  # beyond the budget: no column
     assert results["checkpoints"] == [2, 4]
     # seed 1's failed first sample counts 1.0: the untuned program is a candidate too
@@ -184,7 +213,7 @@ def test_figures_are_computed_from_the_logs(tmp_path):
     assert evo["quality"]["best_seconds"] == 0.25 and evo["quality"]["gflops"] == 8.0
 
     text = (tmp_path / "report.md").read_text()
-    assert "| matmul | evolutionary | 2.00 ± 0.00 | 3.00 ± 1.00 |" in text
+    assert "| matmul | evolutionary | 2.00 ± 0.00 | 3.00 ± 1.41 |" in text
     assert "| matmul | mcts | 4.00 ± 0.00 | 4.00 ± 0.00 |" in text
     assert "| matmul | mcts | 3.00 | 2 | 3 | 1.50x | 2 s |" in text
     assert json.loads((tmp_path / "results.json").read_text())["arms"][0]["at"] == evo["at"]
@@ -261,7 +290,7 @@ def test_tiny_bench_end_to_end(tmp_path):
             cell = arm["at"][str(n)]
             np.testing.assert_allclose(cell["per_seed"], per_seed[:, n - 1])
         row = " | ".join(
-            f"{per_seed[:, n].mean():.2f} ± {per_seed[:, n].std():.2f}" for n in (0, 1)
+            f"{per_seed[:, n].mean():.2f} ± {per_seed[:, n].std(ddof=1):.2f}" for n in (0, 1)
         )
         assert f"| matmul | {arm['arm']} | {row} |" in text
         np.testing.assert_allclose(lines[arm["arm"]].get_ydata(), per_seed.mean(axis=0))

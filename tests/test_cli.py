@@ -131,6 +131,8 @@ def test_strategy_options_are_checked_in_the_python_api_too():
         ({"branching": 1.5}, "--branching must be an integer"),
         ({"c": -0.1}, "--mcts-c must be a number >= 0"),
         ({"rollout_depth": True}, "--rollout-depth must be an integer"),
+        ({"sequence_share": 1.5}, "sequence_share must be between 0 and 1"),
+        ({"sequence_every": 0}, "sequence_every must be"),
     ]:
         with pytest.raises(rc.UserError, match=message):
             mcts.resolve(options)

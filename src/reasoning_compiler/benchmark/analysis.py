@@ -204,7 +204,7 @@ def analyse(config: BenchConfig, runs: list[RunData], machine: dict | None = Non
                 "seeds": s.seeds,
                 "samples": s.length,
                 "at": {
-                    str(c): {"per_seed": v, "mean": float(np.mean(v)), "std": float(np.std(v))}
+                    str(c): {"per_seed": v, "mean": float(np.mean(v)), "std": sample_std(v)}
                     for c, v in ((c, s.at(c)) for c in checkpoints)
                     if v
                 },
@@ -254,7 +254,78 @@ def analyse(config: BenchConfig, runs: list[RunData], machine: dict | None = Non
         "checkpoints": checkpoints,
         "baseline": baseline_arm(config),
         "arms": arms,
+        "paired": paired(summaries, checkpoints),
     }
+
+
+def sample_std(values) -> float | None:
+    """The sample standard deviation (n - 1), None for fewer than two values."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else None
+
+
+PAIRED_REFERENCE = "mcts"  # llm-mcts is compared with the same tree search without the LLM
+
+
+def paired(summaries: list[ArmSummary], checkpoints: list[int]) -> list[dict]:
+    """Every llm-mcts arm against the mcts arm of its workload, seed by seed (the seeds both
+    ran): per checkpoint, the per-seed ratios of best speedups, their mean with a 90% t-interval
+    and sample standard deviation, the seeds won, and two-sided Wilcoxon signed-rank and sign
+    tests of the per-seed differences."""
+    from scipy import stats
+
+    rows = []
+    for arm in summaries:
+        reference = next(
+            (s for s in summaries if s.workload == arm.workload and s.strategy == PAIRED_REFERENCE),
+            None,
+        )
+        if arm.strategy != "llm-mcts" or reference is None:
+            continue
+        theirs = {r.seed: r.speedups for r in reference.runs}
+        for samples in checkpoints:
+            pairs = [
+                (float(r.speedups[samples - 1]), float(theirs[r.seed][samples - 1]))
+                for r in arm.runs
+                if r.seed in theirs
+                and len(r.speedups) >= samples
+                and len(theirs[r.seed]) >= samples
+            ]
+            if not pairs:
+                continue
+            ratios = [a / b for a, b in pairs]
+            differences = [a - b for a, b in pairs if a != b]
+            wins = sum(a > b for a, b in pairs)
+            losses = sum(a < b for a, b in pairs)
+            mean, std = float(np.mean(ratios)), sample_std(ratios)
+            interval = None
+            if std is not None:
+                half = stats.t.ppf(0.95, len(ratios) - 1) * std / np.sqrt(len(ratios))
+                interval = [mean - half, mean + half]
+            rows.append(
+                {
+                    "workload": arm.workload,
+                    "arm": arm.arm,
+                    "reference": reference.arm,
+                    "samples": samples,
+                    "seeds": len(pairs),
+                    "ratios": ratios,
+                    "mean_ratio": mean,
+                    "std_ratio": std,
+                    "ci90": interval,
+                    "wins": wins,
+                    "losses": losses,
+                    "wilcoxon_p": float(stats.wilcoxon(differences).pvalue)
+                    if len(differences) >= 2
+                    else None,
+                    "sign_p": float(stats.binomtest(wins, wins + losses).pvalue)
+                    if wins + losses
+                    else None,
+                    "seconds_per_sample": arm.time_split()["total"],
+                    "reference_seconds_per_sample": reference.time_split()["total"],
+                    "llm_share_of_wall": arm.time_split()["llm"] / arm.time_split()["total"],
+                }
+            )
+    return rows
 
 
 def _llm_totals(stats: list[dict], search: list[dict]) -> dict:

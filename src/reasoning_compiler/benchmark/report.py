@@ -53,6 +53,28 @@ def target_table(results: dict) -> list[str]:
     return lines
 
 
+def paired_table(results: dict) -> list[str]:
+    """llm-mcts against mcts, seed by seed (analysis.paired)."""
+    rows = results.get("paired") or []
+    if not rows:
+        return []
+    lines = [
+        "| workload | arm vs reference | samples | seeds | mean ratio [90% CI] | sample std "
+        "| won / lost | Wilcoxon p | sign p | s/sample (reference) | LLM share of wall |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ci = f" [{r['ci90'][0]:.3f}, {r['ci90'][1]:.3f}]" if r["ci90"] else ""
+        lines.append(
+            f"| {r['workload']} | {r['arm']} vs {r['reference']} | {r['samples']} | {r['seeds']} "
+            f"| {r['mean_ratio']:.3f}{ci} | {_num(r['std_ratio'], 3)} "
+            f"| {r['wins']} / {r['losses']} | {_num(r['wilcoxon_p'], 3)} | {_num(r['sign_p'], 3)} "
+            f"| {r['seconds_per_sample']:.2f} ({r['reference_seconds_per_sample']:.2f}) "
+            f"| {100 * r['llm_share_of_wall']:.0f}% |"
+        )
+    return lines
+
+
 def time_table(results: dict) -> list[str]:
     lines = [
         "| workload | strategy | s/sample | search | LLM | build | run | baseline s/run "
@@ -164,7 +186,7 @@ def write_markdown(results: dict, missing: list[str], path: Path) -> str:
             for a in config["arms"]
         ),
         "",
-        "## Best speedup over the untuned kernel after N samples (mean ± std over seeds)",
+        "## Best speedup over the untuned kernel after N samples (mean ± sample std over seeds)",
         "",
         "Each run's speedup divides the untuned kernel's latency, measured in that run, by the "
         "best latency among its first N samples (Table 1 of the paper).",
@@ -173,6 +195,7 @@ def write_markdown(results: dict, missing: list[str], path: Path) -> str:
         "",
         f"![speedup against samples]({FIGURE3_NAME})",
         "",
+        *_paired_section(results),
         f"## Samples to reach {target_text}",
         "",
         f"Counted on the mean-over-seeds curve; the ratio is {baseline}'s samples over the "
@@ -203,6 +226,23 @@ def write_markdown(results: dict, missing: list[str], path: Path) -> str:
     text = "\n".join(parts) + "\n"
     path.write_text(text)
     return text
+
+
+def _paired_section(results: dict) -> list[str]:
+    table = paired_table(results)
+    if not table:
+        return []
+    return [
+        "## Paired by seed: llm-mcts against mcts",
+        "",
+        "Per seed, the ratio of the two arms' best speedups after N samples (the same seed gives "
+        "both trees the same first round); the mean ratio with a 90% t-interval, the sample "
+        "standard deviation, the seeds won and lost, and two-sided Wilcoxon signed-rank and "
+        "sign tests of the differences.",
+        "",
+        *table,
+        "",
+    ]
 
 
 def plot_curves(results: dict, relative: bool = False):
