@@ -1,6 +1,7 @@
 """The expansion prompt, built from plain tree nodes (no model, no TVM)."""
 
 from reasoning_compiler.llm.prompt import Prompt, build_prompt, versions
+from reasoning_compiler.search.language import DecisionPoint, Tiling
 from reasoning_compiler.search.proposers import NodeContext, ProgramDescription
 from reasoning_compiler.search.tree import Node, Tree
 
@@ -124,3 +125,26 @@ def test_the_root_is_not_shown_as_a_program():
     prompt = build_prompt(context(b, depth=5), PROBLEM)
     assert "Grandparent" not in prompt.user  # a's parent is the root: not a program
     assert prompt.user.count("predicted score") == 2
+
+
+def test_the_system_message_stays_the_same_when_compute_locations_differ():
+    """Compute locations depend on the current tiling: they are shown with the node, so that
+    the system message, the prefix a local model reuses, stays the same from call to call."""
+    tile = DecisionPoint("TileSize", "C/0", "4x8x1x64", Tiling(2048, 4, 64))
+    programs = {
+        name: ProgramDescription(
+            {"TileSize(C/0)": "4x8x1x64"},
+            ["x"],
+            (tile, DecisionPoint("ComputeLocation", "A", "root", legal)),
+        )
+        for name, legal in (("p", ("root", "loop 0")), ("q", ("root", "loop 0", "loop 1")))
+    }
+    tree = Tree()
+    prompts = []
+    for name in programs:
+        node = tree.add(tree.root, name, name)
+        context = NodeContext(node, node.lineage(2), WEIGHTS, programs.__getitem__)
+        prompts.append(build_prompt(context, PROBLEM))
+    assert prompts[0].system == prompts[1].system
+    assert "TileSize(C/0): 4 factors of 2048, innermost <= 64" in prompts[0].system
+    assert "ComputeLocation(A) = root  [root, loop 0, loop 1]" in prompts[1].user

@@ -30,7 +30,7 @@ def table1(results: dict) -> list[str]:
             cells = []
             for c in checkpoints:
                 cell = arm["at"].get(str(c))
-                cells.append(f"{cell['mean']:.2f} ± {cell['std']:.2f}" if cell else "")
+                cells.append(f"{cell['mean']:.2f} ± {_num(cell['std'])}" if cell else "")
             lines.append(f"| {workload} | {arm['arm']} | " + " | ".join(cells) + " |")
     return lines
 

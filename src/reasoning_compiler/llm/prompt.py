@@ -98,9 +98,10 @@ def system_message(
 ) -> str:
     moves = "\n".join(f"- {name}: {MEANINGS.get(name, name)}" for name in transformations)
     language = (VALUES_LANGUAGE if values_only else LANGUAGE) if parameterized else ""
-    if parameterized and points:
+    fixed = [point for point in points if _fixed(point)]
+    if parameterized and fixed:
         language += "\nDecision points of this program and their legal values:\n"
-        language += "\n".join(f"- {_label(point)}: {_legal(point)}" for point in points) + "\n"
+        language += "\n".join(f"- {_label(point)}: {_legal(point)}" for point in fixed) + "\n"
     step = "steps" if parameterized else "transformations"
     if proposals > 1:
         answer = (
@@ -178,8 +179,8 @@ def _user_message(nodes, descriptions, measured, valid, detail: Detail, paramete
         lines.append(f"  {_scores(node)}")
         if depth == 0:
             if parameterized and description.points:
-                values = [f"{_label(point)} = {point.current}" for point in description.points]
-                lines += _section("decisions (legal values in the system message)", values)
+                values = [_current(point) for point in description.points]
+                lines += _section("decisions (other legal values in the system message)", values)
             else:
                 lines += _section("schedule decisions", _decision_lines(description.decisions))
             if detail.current_loops:
@@ -225,6 +226,19 @@ def _extremes(measured: Sequence, count: int) -> list[tuple[str, tuple]]:
 
 def _label(point: DecisionPoint) -> str:
     return f"{point.kind}({point.target})" if point.target else point.kind
+
+
+def _fixed(point: DecisionPoint) -> bool:
+    """Whether ``point``'s legal values follow from the program's structure alone: tile splits,
+    unroll steps and parallel extents do; compute locations depend on the current tiling, so
+    they are shown with the node, which keeps the system message (the prefix a local model
+    reuses) the same from call to call."""
+    return point.kind != "ComputeLocation"
+
+
+def _current(point: DecisionPoint) -> str:
+    value = f"{_label(point)} = {point.current}"
+    return value if _fixed(point) else f"{value}  [{_legal(point)}]"
 
 
 def _legal(point: DecisionPoint) -> str:
