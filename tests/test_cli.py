@@ -140,6 +140,27 @@ def test_strategy_options_are_checked_in_the_python_api_too():
         get_strategy("evolutionary").resolve({"c": 1.0})
 
 
+def test_the_default_strategy_is_mcts_unless_an_llm_is_named():
+    from reasoning_compiler.cli import _tuning_keywords, build_parser
+    from reasoning_compiler.strategies import DEFAULT_STRATEGY, implied_strategy
+
+    assert DEFAULT_STRATEGY == "mcts"  # by the llm-paired measurement (README)
+    assert implied_strategy() == "mcts"
+    assert implied_strategy("local") == "llm-mcts"
+    assert implied_strategy(None, {"history_depth": 3}) == "llm-mcts"
+    assert implied_strategy(None, {"c": 1.0}) == "mcts"
+    parser = build_parser()
+    for flags, strategy in [
+        ([], "mcts"),
+        (["--llm", "local"], "llm-mcts"),
+        (["--llm-budget", "4"], "llm-mcts"),
+        (["--llm-timeout", "9"], "llm-mcts"),
+        (["--strategy", "evolutionary"], "evolutionary"),
+    ]:
+        args = parser.parse_args(["tune", "matmul", *flags])
+        assert _tuning_keywords(args, None)["strategy"] == strategy, flags
+
+
 def test_durations():
     from reasoning_compiler.cli import _duration
 

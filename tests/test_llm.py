@@ -206,7 +206,7 @@ def test_replay_reproduces_a_recorded_run_without_the_model(tmp_path):
 
 
 @pytest.mark.tuning
-def test_llm_mcts_is_the_default_and_its_accounting_reaches_the_result(tmp_path, capsys):
+def test_an_llm_flag_implies_llm_mcts_and_its_accounting_reaches_the_result(tmp_path, capsys):
     run = tmp_path / "run"
     args = ["tune", "matmul", "--shape", "m=128,n=128,k=128", "--quiet", "--trials", "4"]
     args += ["--per-round", "2", "--work-dir", str(run), "--llm-budget", "1"]

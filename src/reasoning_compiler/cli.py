@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .errors import MAX_COUNT, TuningError, UserError
-from .strategies import DEFAULT_STRATEGY, STRATEGIES
+from .strategies import DEFAULT_STRATEGY, STRATEGIES, implied_strategy
 from .workloads import WORKLOADS
 
 EPILOG = """\
@@ -209,11 +209,10 @@ def _add_tuning_options(parser, per_round: int, what: str) -> None:
     """The flags ``tune`` and ``tune-model`` share: strategy, LLM, budget, work dir, target."""
     parser.add_argument(
         "--strategy",
-        default=DEFAULT_STRATEGY,
         choices=list(STRATEGIES),
         help="search strategy: "
         + "; ".join(f"{s.name}: {s.description}" for s in STRATEGIES.values())
-        + f" (default: {DEFAULT_STRATEGY})",
+        + f" (default: {DEFAULT_STRATEGY}, or llm-mcts when an --llm flag is given)",
     )
     mcts = parser.add_argument_group(
         "tree search (--strategy llm-mcts or mcts)",
@@ -548,9 +547,9 @@ def _serve(args) -> int:
     return 0
 
 
-def _strategy_options(args) -> dict:
-    """The tree-search flags given, checked against the chosen strategy."""
-    given = {
+def _given_options(args) -> dict:
+    """Strategy option -> (flag, value) for the tree-search flags given."""
+    flags = {
         "c": ("--mcts-c", args.mcts_c),
         "branching": ("--branching", args.branching),
         "rollout_depth": ("--rollout-depth", args.rollout_depth),
@@ -561,7 +560,13 @@ def _strategy_options(args) -> dict:
         "llm_rationale": ("--llm-rationale", args.llm_rationale),
         "llm_share": ("--llm-share", args.llm_share),
     }
-    options = {key: value for key, (_, value) in given.items() if value is not None}
+    return {key: (flag, value) for key, (flag, value) in flags.items() if value is not None}
+
+
+def _strategy_options(args) -> dict:
+    """The tree-search flags given, checked against the chosen strategy."""
+    given = _given_options(args)
+    options = {key: value for key, (_, value) in given.items()}
     allowed = STRATEGIES[args.strategy].options
     for key in options:
         if key not in allowed:
@@ -595,6 +600,10 @@ def _llm_settings(args):
 
 def _tuning_keywords(args, err: Console) -> dict:
     """The keywords of `tune` and `tune-model` that come from `_add_tuning_options`."""
+    if args.strategy is None:  # an --llm flag implies llm-mcts
+        flags = [args.llm] + [getattr(args, f[2:].replace("-", "_")) for f in _LLM_FLAGS.values()]
+        named_llm = any(flag is not None for flag in flags) or None
+        args.strategy = implied_strategy(named_llm, _given_options(args))
     return {
         "strategy": args.strategy,
         "strategy_options": _strategy_options(args),

@@ -312,9 +312,9 @@ class SearchPlan:
     @classmethod
     def resolve(cls, strategy: str, options: dict | None, llm) -> SearchPlan:
         from .llm import LLMSettings, open_llm
-        from .strategies import get_strategy
+        from .strategies import get_strategy, implied_strategy
 
-        search = get_strategy(strategy)
+        search = get_strategy(strategy or implied_strategy(llm, options))
         params = search.resolve(options)
         if not search.uses_llm and llm is not None:
             raise UserError(f"--llm applies to --strategy llm-mcts, not {search.name}")

@@ -42,7 +42,6 @@ from .session import (
     short_error,
 )
 from .space import design_space, rule_names
-from .strategies import DEFAULT_STRATEGY
 from .target import available_cores, describe, make_target, summarize
 from .workloads import Kernel, load_kernel
 
@@ -54,7 +53,7 @@ def tune(
     *,
     preset: str | None = None,
     shape: dict | str | None = None,
-    strategy: str = DEFAULT_STRATEGY,
+    strategy: str | None = None,
     strategy_options: dict | None = None,
     llm: LLMSettings | str | None = None,
     trials: int | None = None,
@@ -77,7 +76,8 @@ def tune(
     """Tune one kernel and return its measured result.
 
     ``workload`` is a built-in name (see ``reasoning_compiler.WORKLOADS``), ``"file.py:function"``,
-    or a ``Kernel``. ``strategy`` is ``llm-mcts`` (default), ``mcts`` or ``evolutionary``.
+    or a ``Kernel``. ``strategy`` is ``mcts``, ``llm-mcts`` or ``evolutionary`` (default:
+    ``llm-mcts`` when ``llm`` or an LLM option is given, else ``mcts``).
     ``strategy_options`` overrides a strategy's parameters (for the tree searches: ``c``,
     ``branching``, ``rollout_depth``, ``expansions_per_round``; for ``llm-mcts`` also
     ``history_depth``, ``llm_budget``, ``llm_every``). ``llm`` picks the model for ``llm-mcts``:

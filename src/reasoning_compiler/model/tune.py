@@ -45,7 +45,6 @@ from ..session import (
     short_error,
 )
 from ..space import design_space, rule_names
-from ..strategies import DEFAULT_STRATEGY
 from ..target import available_cores, describe, make_target, summarize
 from ..workloads.base import random_inputs
 from .frontend import LoadedModel, ModelError, ModelTask, extract_tasks, load_model, lower, to_relax
@@ -61,7 +60,7 @@ def tune_model(
     model: str,
     *,
     preset: str | None = None,
-    strategy: str = DEFAULT_STRATEGY,
+    strategy: str | None = None,
     strategy_options: dict | None = None,
     llm: LLMSettings | str | None = None,
     trials: int | None = None,
