@@ -93,6 +93,9 @@ def test_cli_flags_reach_the_tree_and_resume_measures_nothing_twice(tmp_path, ca
         "branching": 3,
         "rollout_depth": 1,
         "expansions_per_round": None,
+        "sequence_every": 64,
+        "sequence_proposals": 2,
+        "sequence_share": 0.25,
     }
     assert data["trials"] == 8 and data["resumed_samples"] == 4
     # Different tree settings are a different run: resuming with them is refused.
