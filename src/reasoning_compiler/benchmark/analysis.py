@@ -281,6 +281,7 @@ def paired(summaries: list[ArmSummary], checkpoints: list[int]) -> list[dict]:
         )
         if arm.strategy != "llm-mcts" or reference is None:
             continue
+        split, reference_split = arm.time_split(), reference.time_split()
         theirs = {r.seed: r.speedups for r in reference.runs}
         for samples in checkpoints:
             pairs = [
@@ -320,9 +321,9 @@ def paired(summaries: list[ArmSummary], checkpoints: list[int]) -> list[dict]:
                     "sign_p": float(stats.binomtest(wins, wins + losses).pvalue)
                     if wins + losses
                     else None,
-                    "seconds_per_sample": arm.time_split()["total"],
-                    "reference_seconds_per_sample": reference.time_split()["total"],
-                    "llm_share_of_wall": arm.time_split()["llm"] / arm.time_split()["total"],
+                    "seconds_per_sample": split["total"],
+                    "reference_seconds_per_sample": reference_split["total"],
+                    "llm_share_of_wall": split["llm"] / split["total"],
                 }
             )
     return rows

@@ -101,7 +101,7 @@ def system_message(
     fixed = [point for point in points if _fixed(point)]
     if parameterized and fixed:
         language += "\nDecision points of this program and their legal values:\n"
-        language += "\n".join(f"- {_label(point)}: {_legal(point)}" for point in fixed) + "\n"
+        language += "\n".join(f"- {point.label}: {_legal(point)}" for point in fixed) + "\n"
     step = "steps" if parameterized else "transformations"
     if proposals > 1:
         answer = (
@@ -224,10 +224,6 @@ def _extremes(measured: Sequence, count: int) -> list[tuple[str, tuple]]:
     ]
 
 
-def _label(point: DecisionPoint) -> str:
-    return f"{point.kind}({point.target})" if point.target else point.kind
-
-
 def _fixed(point: DecisionPoint) -> bool:
     """Whether ``point``'s legal values follow from the program's structure alone: tile splits,
     unroll steps and parallel extents do; compute locations depend on the current tiling, so
@@ -237,7 +233,7 @@ def _fixed(point: DecisionPoint) -> bool:
 
 
 def _current(point: DecisionPoint) -> str:
-    value = f"{_label(point)} = {point.current}"
+    value = f"{point.label} = {point.current}"
     return value if _fixed(point) else f"{value}  [{_legal(point)}]"
 
 

@@ -56,6 +56,11 @@ class DecisionPoint:
     current: str
     legal: Tiling | tuple[str, ...]
 
+    @property
+    def label(self) -> str:
+        """``TileSize(qk/2)``, ``Unroll``: how prompts and decision lists name the point."""
+        return f"{self.kind}({self.target})" if self.target else self.kind
+
     def admits(self, value: str) -> bool:
         if isinstance(self.legal, Tiling):
             factors = _factors(value)

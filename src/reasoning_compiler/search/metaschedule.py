@@ -163,7 +163,7 @@ class ScheduleSpace:
     def describe(self, program: Schedule) -> ProgramDescription:
         points = tuple(point for point, _ in self.decision_points(program))
         return ProgramDescription(
-            {_label(p): p.current for p in points}, loop_nest(program.mod), points
+            {p.label: p.current for p in points}, loop_nest(program.mod), points
         )
 
     def rollout(self, program: Schedule, transformations, rng: random.Random):
@@ -269,11 +269,7 @@ def _holds(program: Schedule, step: Step) -> bool:
 
 def decisions(trace: Trace) -> dict[str, str]:
     """The sampled decisions of a trace, ``"TileSize(qk/2)" -> "2x1x64x2"``, in trace order."""
-    return {_label(point): point.current for point, _ in decision_points(trace)}
-
-
-def _label(point: DecisionPoint) -> str:
-    return f"{point.kind}({point.target})" if point.target else point.kind
+    return {point.label: point.current for point, _ in decision_points(trace)}
 
 
 def _location(decision: int) -> str:
