@@ -41,8 +41,12 @@ lint format: $(STAMP)
 bench: $(STAMP)  # the quick protocol (~31 min on 2 cores); resumable
 	$(BIN)/reasoning-compiler bench benchmarks/configs/quick.toml
 
-bench-model: $(STAMP)  # whole-model tuning: each strategy 15 minutes (~50 min); resumable
+bench-model: $(STAMP)  # whole models: small block, 3 strategies x 15 min; paper-size Llama layer and MoE block, mcts 30 min each (~2 h); resumable
 	$(BIN)/python benchmarks/model_e2e.py
+	$(BIN)/python benchmarks/model_e2e.py --model llama3-8b-decoder --preset paper \
+		--time-budget 30m --strategies mcts --out benchmarks/results/model-e2e-llama-paper
+	$(BIN)/python benchmarks/model_e2e.py --model deepseek-r1-moe-block --preset paper \
+		--time-budget 30m --strategies mcts --out benchmarks/results/model-e2e-moe-paper
 
 bench-libraries: $(STAMP)  # tuned kernels vs NumPy and PyTorch: 15 min per kernel; resumable
 	$(BIN)/python benchmarks/library_parity.py

@@ -165,3 +165,29 @@ def test_durations():
     from reasoning_compiler.cli import _duration
 
     assert [_duration(t) for t in ("90", "90s", "15m", "1.5h", " 2M ")] == [90, 90, 900, 5400, 120]
+
+
+def test_the_package_the_cli_and_listing_workloads_need_neither_tvm_nor_torch():
+    # TVM and torch load when something is tuned or built: `--help`, `workloads` and a plain
+    # `import reasoning_compiler` stay fast, and work without the torch extra.
+    code = """
+import contextlib, io, sys
+import reasoning_compiler as rc
+from reasoning_compiler.cli import main
+rc.WORKLOADS, rc.MODEL_BLOCKS, rc.STRATEGIES, rc.UserError
+with contextlib.redirect_stdout(io.StringIO()) as listing:
+    main(["workloads", "--json"])
+assert "llama3-8b-attention" in listing.getvalue()
+print(",".join(m for m in ("tvm", "torch") if m in sys.modules) or "none")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "none"
+
+
+def test_the_package_names_load_on_first_use():
+    import reasoning_compiler as rc
+
+    assert rc.tune.__name__ == "tune" and rc.tune_model.__name__ == "tune_model"
+    assert set(rc.__all__) <= set(dir(rc))
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        rc.nope  # noqa: B018

@@ -59,7 +59,7 @@ def test_a_long_sample_is_timed_by_one_call_after_its_check(expected):
     module = SleepyModule(0.05, np.arange(4, dtype="float32"))
     (seconds,) = check(module, path, long_s=0.01)
     assert module.calls == 2 and not timed  # the check, then the timed call
-    assert 0.05 <= seconds < 1.0
+    assert seconds >= 0.05  # the timed call (a sleep) itself, not the check before it
 
 
 def test_other_samples_are_timed_as_metaschedule_does(expected):

@@ -46,6 +46,10 @@ def test_tiny_model_is_tuned_built_and_matches_pytorch(tiny_run):
     assert all(t["in_build"] for t in result.tasks if t["tuned"])
     assert set(result.latency) == {"tvm_untuned", "tvm_tuned", "torch_eager"}
     assert all(cell["seconds"] > 0 for cell in result.latency.values())
+    # Tiny tasks: each untuned time is the runner's median, and every cell says how it was timed.
+    assert {t["untuned_timed_by"] for t in result.tasks} == {"median of 3"}
+    assert result.latency["tvm_untuned"]["protocol"] == "median of 5"
+    assert all(cell["protocol"] for cell in result.latency.values())
     assert len(result.curve) == 6 and result.curve[-1][1] <= result.curve[0][1]
     assert json.loads((work / "result.json").read_text())["model"] == "tiny.py:tiny"
     assert (work / "curve.png").stat().st_size > 0
@@ -104,6 +108,29 @@ def test_failing_tasks_keep_their_untuned_schedule(tmp_path):
     assert all(t["tuned_s"] == t["untuned_s"] for t in result.tasks)
     assert result.correct
     assert "0 faster than untuned" in dict(result.summary_rows())["tasks"]
+
+
+@pytest.mark.tuning
+def test_slow_untuned_code_is_timed_once_and_the_untuned_model_estimated(tmp_path, monkeypatch):
+    # As if every call were as long as naive loops at real sizes: one call per untuned task,
+    # the untuned model's time is the sum of its tasks' (not minutes of calls), stated as such.
+    from reasoning_compiler.model import tune
+
+    monkeypatch.setattr(measure, "LONG_CALL_S", 0.0)
+    monkeypatch.setattr(tune, "UNTUNED_ESTIMATE_FROM_S", 0.0)
+    result = tune_model(
+        f"{MODELS}:tiny", strategy="mcts", trials=2, per_round=2, work_dir=tmp_path,
+        torch_compile=False, progress=False,
+    )  # fmt: skip
+    assert {t["untuned_timed_by"] for t in result.tasks} == {"one call"}
+    untuned = result.latency["tvm_untuned"]
+    assert untuned["protocol"].startswith("estimate")
+    assert untuned["seconds"] == pytest.approx(
+        sum(t["untuned_s"] * t["calls"] for t in result.tasks)
+    )
+    assert result.latency["tvm_tuned"]["protocol"] == "one call"
+    assert "[estimate" in dict(result.summary_rows())["TVM untuned"]
+    assert result.correct
 
 
 def test_built_in_blocks_lower_to_tasks():

@@ -66,7 +66,7 @@ def test_tuning_through_two_servers(cluster, tmp_path):
         progress=False,
     )
     assert result.trials == 4 and result.failed_trials == 0
-    assert result.correct is True and result.speedup > 1
+    assert result.correct is True and result.speedup >= 1
     assert result.settings["rpc"] == {
         "host": "127.0.0.1",
         "port": int(address.split(":")[1]),

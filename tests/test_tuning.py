@@ -11,6 +11,7 @@ import pytest
 
 import reasoning_compiler as rc
 from conftest import TINY_SHAPES
+from reasoning_compiler import measure
 from reasoning_compiler.measure import MeasureSettings
 
 pytestmark = pytest.mark.tuning
@@ -195,15 +196,18 @@ def int_add(n: int = 1024):
 """
 
 
-def test_a_tuner_never_hands_back_something_slower_than_the_untuned_program(tmp_path):
-    # 1,024 integer additions: threads and tiling only add overhead to a microsecond loop.
+def test_a_tuner_never_hands_back_something_slower_than_the_untuned_program(tmp_path, monkeypatch):
+    # Whether tuning beats the untuned program depends on the machine; here the untuned program
+    # is timed as impossibly fast, so every measured variant is slower, on any machine.
+    real = measure.measure_module
+    monkeypatch.setattr(measure, "measure_module", lambda *a, **k: (1e-12, real(*a, **k)[1]))
     path = tmp_path / "intadd.py"
     path.write_text(INT_ADD)
     result = rc.tune(
         f"{path}:int_add", strategy="mcts", trials=8, work_dir=tmp_path / "run", progress=False
     )
     measured = [row["latency_s"] for row in read_samples(tmp_path / "run") if row["latency_s"]]
-    assert measured and min(measured) >= result.untuned_seconds  # no variant was faster
+    assert measured and min(measured) > result.untuned_seconds
     assert result.untuned_is_best and result.speedup == 1.0
     assert result.best_seconds == result.untuned_seconds
     assert all(speedup == 1.0 for _, speedup in result.curve)

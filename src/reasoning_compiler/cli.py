@@ -489,14 +489,14 @@ def _print_workloads(as_json: bool, console: Console) -> None:
     rows = []
     for workload in WORKLOADS.values():
         for preset in workload.presets:
-            kernel = workload.resolve(preset)
+            shape = workload.shape(preset)
             rows.append(
                 {
                     "workload": workload.name,
                     "preset": preset,
-                    "shape": kernel.shape,
+                    "shape": shape,
                     "dtype": workload.dtype,
-                    "gflop": kernel.flops / 1e9,
+                    "gflop": workload.flops(**shape) / 1e9,
                     "summary": workload.summary,
                 }
             )
@@ -518,7 +518,7 @@ def _print_workloads(as_json: bool, console: Console) -> None:
 
 
 def _print_models(console: Console) -> None:
-    from .model.blocks import MODEL_BLOCKS  # imports torch (about 1 s)
+    from .model.blocks import MODEL_BLOCKS  # names and sizes only: no torch
 
     table = Table(title="Built-in models (tune-model NAME --preset small|paper)")
     for column in ("model", "preset", "sizes"):

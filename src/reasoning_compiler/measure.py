@@ -62,6 +62,12 @@ class MeasureSettings:
         return {**asdict(self), "runtime_threads": runtime_threads()}
 
 
+# Untuned programs are naive loops; at the sizes people serve one call can take a minute (the
+# paper-size Llama MLP product: ~55 s on 2 cores). A call at least this long is timed once: more
+# calls would refine a figure already known to a few percent and cost minutes of the budget.
+LONG_CALL_S = 1.0
+
+
 def fast_build(mod: tvm.IRModule, target: tvm.target.Target, _params=None) -> tvm.runtime.Module:
     """LocalBuilder's build step without the stock version's ~19 s tensor-intrinsic import.
 
@@ -286,13 +292,20 @@ def measure_module(
 
 def run_once(mod: tvm.IRModule, target: tvm.target.Target, inputs: list[np.ndarray]) -> np.ndarray:
     """Compile ``mod`` here and run it once on ``inputs``; returns the output (last argument)."""
+    return run_timed(mod, target, inputs)[0]
+
+
+def run_timed(
+    mod: tvm.IRModule, target: tvm.target.Target, inputs: list[np.ndarray]
+) -> tuple[np.ndarray, float]:
+    """``run_once``, with the seconds of the call itself (the build not counted)."""
     dev = tvm.device(device_type(target))
     rt_mod = fast_build(mod, target)
     out_info = ArgInfo.from_prim_func(mod["main"])[-1].as_json()
     args = [tvm.runtime.tensor(x, dev) for x in inputs]
     args.append(tvm.runtime.tensor(np.zeros(out_info[2], dtype=out_info[1]), dev))
-    rt_mod["main"](*args)
-    return args[-1].numpy()
+    seconds = _timed_call(rt_mod, dev, args)
+    return args[-1].numpy(), seconds
 
 
 def register_tensor_intrinsics(target: tvm.target.Target) -> None:

@@ -278,6 +278,7 @@ class _KernelJob:
                 | {
                     "run_timeout_s": self.baseline.run_timeout,
                     "baseline_repeats": BASELINE_REPEATS,
+                    "baseline_single_call_from_s": measure.LONG_CALL_S,
                     "single_call_from_s": self.settings.single_call_s,
                 },
                 "cost_model": {"kind": "xgb", "num_warmup_samples": COST_MODEL_WARMUP},
@@ -314,9 +315,10 @@ def _measure_baseline(kernel: Kernel, target, run: RunDir, settings, remote=None
     else:
         expected, against = measure.run_once(untuned_mod, target, inputs), "the untuned program"
     np.save(run.expected_output_path, expected)
-    # Untuned code can be slow: give it ten minutes.
+    # Untuned code can be slow: give it ten minutes, and time a long call once (LONG_CALL_S).
     repeated = replace(settings, repeat=BASELINE_REPEATS)
-    runner = measure.make_runner(repeated, check, timeout_s=600, rpc=remote)
+    once_if_long = replace(check, long_s=measure.LONG_CALL_S)
+    runner = measure.make_runner(repeated, once_if_long, timeout_s=600, rpc=remote)
     try:
         untuned_seconds, error = measure.measure_module(
             untuned_mod, target, runner, statistic=np.median

@@ -117,7 +117,8 @@ def _time_torch(module, inputs) -> dict:
     timer = benchmark.Timer(
         "with torch.no_grad(): f(*x)", globals={"f": module, "x": inputs, "torch": torch}
     )
-    return {"seconds": float(timer.blocked_autorange(min_run_time=0.5).median)}
+    seconds = float(timer.blocked_autorange(min_run_time=0.5).median)
+    return {"seconds": seconds, "protocol": "torch.utils.benchmark median"}
 
 
 @dataclass
@@ -194,7 +195,7 @@ class OnnxModel(LoadedModel):
         timer = timeit.Timer(lambda: session.run(None, feed))
         number, _ = timer.autorange()
         runs = [t / number for t in timer.repeat(repeat=5, number=number)]
-        return {"onnxruntime": {"seconds": float(np.median(runs))}}
+        return {"onnxruntime": {"seconds": float(np.median(runs)), "protocol": "median of 5"}}
 
 
 def load_model(spec: str, preset: str | None = None) -> LoadedModel:

@@ -66,6 +66,8 @@ class ModelResult:
                 rows.append((name, f"n/a: {cell.get('error', 'not measured')}"))
                 continue
             text = f"{cell['seconds'] * 1e3:.3f} ms"
+            if cell.get("protocol", "").startswith(("one call", "estimate")):
+                text += f" [{cell['protocol']}]"  # not the usual median: say so
             if key != "tvm_tuned" and tuned:
                 ratio = cell["seconds"] / tuned
                 text += f"  (tuned TVM is {ratio:.2f}x " + (

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import tvm
-from tvm import te
-from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 
 from ..errors import UserError
+
+if TYPE_CHECKING:  # TVM loads when a kernel is built: listing workloads stays fast
+    import tvm
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,19 @@ class Workload:
     def resolve(self, preset: str | None, overrides: Mapping[str, int] | None = None) -> Kernel:
         """Pick a preset, apply shape overrides, validate, and build the PrimFunc."""
         preset = preset or "small"
+        shape = self.shape(preset, overrides)
+        return Kernel(
+            name=self.name,
+            preset=preset,
+            shape=shape,
+            func=self.build(**shape),
+            flops=int(self.flops(**shape)),
+            reference=(lambda *xs: self.reference(*xs, **shape)) if self.reference else None,
+            dtype=self.dtype,
+        )
+
+    def shape(self, preset: str, overrides: Mapping[str, int] | None = None) -> dict[str, int]:
+        """The shape of ``preset`` with ``overrides`` applied, validated (nothing is built)."""
         if preset not in self.presets:
             raise UserError(
                 f"workload {self.name!r} has no preset {preset!r}; "
@@ -54,15 +68,7 @@ class Workload:
             self.check(**shape)
         except ValueError as err:
             raise UserError(f"{self.name}: {err}") from None
-        return Kernel(
-            name=self.name,
-            preset=preset,
-            shape=shape,
-            func=self.build(**shape),
-            flops=int(self.flops(**shape)),
-            reference=(lambda *xs: self.reference(*xs, **shape)) if self.reference else None,
-            dtype=self.dtype,
-        )
+        return shape
 
 
 @dataclass
@@ -80,10 +86,14 @@ class Kernel:
 
     @property
     def mod(self) -> tvm.IRModule:
+        import tvm
+
         return tvm.IRModule({"main": self.func.with_attr("global_symbol", "main")})
 
     def arg_shapes(self) -> list[tuple[tuple[int, ...], str]]:
         """(shape, dtype) of every parameter, in order; the last is the output."""
+        from tvm.s_tir.meta_schedule.arg_info import ArgInfo
+
         infos = [info.as_json() for info in ArgInfo.from_prim_func(self.func)]
         return [(tuple(int(d) for d in shape), dtype) for _, dtype, shape in infos]
 
@@ -103,6 +113,9 @@ def random_inputs(arg_shapes: list[tuple[tuple[int, ...], str]], seed: int) -> l
 
 def prim_func_from(result) -> tvm.tirx.PrimFunc:
     """Accept a PrimFunc, an IRModule with one PrimFunc, or a list of TE tensors."""
+    import tvm
+    from tvm import te
+
     if isinstance(result, tvm.tirx.PrimFunc):
         return result
     if isinstance(result, tvm.IRModule):

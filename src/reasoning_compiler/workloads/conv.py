@@ -1,12 +1,13 @@
 """FLUX VAE 3x3 convolution (stride 1, padding 1, with bias), NCHW."""
 
 import numpy as np
-from tvm import te, tirx
 
 from .base import Workload
 
 
 def build(batch: int, in_channels: int, out_channels: int, size: int):
+    from tvm import te, tirx  # TVM loads when a kernel is built: listing workloads stays fast
+
     x = te.placeholder((batch, in_channels, size, size), "float32", name="X")
     w = te.placeholder((out_channels, in_channels, 3, 3), "float32", name="W")
     bias = te.placeholder((out_channels,), "float32", name="bias")
