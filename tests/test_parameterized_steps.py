@@ -117,7 +117,9 @@ def test_the_qwen_model_answers_a_real_prompt_with_a_parameterized_step_that_app
     attention, tmp_path
 ):
     space, program = attention
-    llm = open_llm(LLMSettings(backend="local:qwen2.5-coder-1.5b"))
+    # The answer's content is the subject, not its speed: a 1.5B model's first call on a slow
+    # 2-core CPU (AVX2 only) can take over a minute, past the default call timeout.
+    llm = open_llm(LLMSettings(backend="local:qwen2.5-coder-1.5b", timeout_s=600))
     _, proposals = propose_with(tmp_path, llm, space, program, proposals=2)
     applied = []
     for proposal in proposals:

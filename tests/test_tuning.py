@@ -223,12 +223,14 @@ def test_a_time_budget_ends_the_session_between_samples(tmp_path):
         "matmul",
         shape=TINY_SHAPES["matmul"],
         strategy="mcts",
-        time_budget_s=15,
+        time_budget_s=30,
         per_round=2,
         work_dir=tmp_path / "run",
         progress=False,
     )
-    assert time.perf_counter() - start < 15 + 30  # one round and the summary past the budget
-    assert result.budget_spent and not result.interrupted and result.trials >= 1
-    assert result.trials == len(read_samples(tmp_path / "run"))
-    assert "time budget of 15 s spent" in str(result)
+    assert time.perf_counter() - start < 30 + 30  # one round and the summary past the budget
+    # How many samples fit in 30 s depends on the machine (on a slow one, none): not asserted.
+    assert result.budget_spent and not result.interrupted
+    log = tmp_path / "run" / "samples.jsonl"
+    assert result.trials == (len(read_samples(tmp_path / "run")) if log.exists() else 0)
+    assert "time budget of 30 s spent" in str(result)
