@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench bench-model bench-libraries bench-rpc clean
+.PHONY: demo test test-fast lint format bench bench-model bench-libraries bench-rpc clean
 
 # llama-cpp-python has no binary wheel: it is built once per user into a wheelhouse named by its
 # version and build flags, as a portable build (GGML_NATIVE=OFF: SSE4.2/AVX/AVX2/FMA/F16C/BMI2,
@@ -33,6 +33,10 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)  # the inner loop: nothing tuned, no model loaded (about a minute)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest -q -m "not tuning and not slow"
 
 lint format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks

@@ -76,9 +76,7 @@ def _finished(work: Path) -> TuneResult | None:
     path = work / "result.json"
     if not path.exists():
         return None
-    data = json.loads(path.read_text())
-    data.pop("seconds_per_sample", None)
-    result = TuneResult(**data)
+    result = TuneResult.load(path)
     return None if result.interrupted else result
 
 

@@ -54,7 +54,7 @@ def main() -> None:
 
 
 def _load(path: Path) -> ModelResult:
-    return ModelResult(**json.loads(path.read_text()))
+    return ModelResult.load(path)
 
 
 def write_report(results: list[ModelResult], out: Path) -> None:

@@ -158,6 +158,7 @@ def _handmade_bench(tmp_path):
     return config
 
 
+@pytest.mark.slow
 def test_llm_mcts_is_compared_with_mcts_seed_by_seed(tmp_path):
     config = BenchConfig(
         workloads=["matmul"],

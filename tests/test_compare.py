@@ -14,6 +14,7 @@ from reasoning_compiler.compare import NUMPY_OPERATORS, library_timings
 from reasoning_compiler.workloads import WORKLOADS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workload", sorted(NUMPY_OPERATORS))
 def test_numpy_and_pytorch_compute_the_workload(workload):
     kernel = WORKLOADS[workload].resolve("small", TINY_SHAPES[workload])
@@ -60,6 +61,7 @@ def test_tune_compare_shows_the_libraries_next_to_the_tuned_kernel(tmp_path):
     assert "vs NumPy" in str(result) and "vs PyTorch" in str(result)
 
 
+@pytest.mark.slow
 def test_libraries_are_timed_in_fresh_processes_and_a_dead_one_is_a_cell(monkeypatch):
     kernel = WORKLOADS["matmul"].resolve("small", TINY_SHAPES["matmul"])
     inputs = kernel.random_inputs(0)

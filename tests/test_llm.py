@@ -24,6 +24,7 @@ SECRET = "sk-test-0123456789abcdefSECRET"
 VALID = ("ComputeLocation", "Parallel", "TileSize", "Unroll")
 
 
+@pytest.mark.slow
 def test_the_embedded_model_answers_a_short_prompt():
     llm = open_llm(LLMSettings())  # the default: local SmolLM2, offline
     assert isinstance(llm, LocalLLM)

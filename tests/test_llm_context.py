@@ -57,6 +57,7 @@ def chain(name: str):
     return space, node, problem, [measured[0], nodes[3], nodes[2], measured[1]]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", PAPER_WORKLOADS)
 def test_the_local_model_sees_every_ancestor_up_to_the_history_depth(tmp_path, llm, name):
     space, node, problem, measured = chain(name)

@@ -8,10 +8,13 @@ import numpy as np
 import pytest
 import torch
 
+from llm_stub import StubEndpoint
 from reasoning_compiler import measure
 from reasoning_compiler.cli import main
 from reasoning_compiler.errors import UserError
+from reasoning_compiler.llm import LLMSettings
 from reasoning_compiler.model.frontend import ModelError, extract_tasks, load_model, lower, to_relax
+from reasoning_compiler.model.result import ModelResult
 from reasoning_compiler.model.tune import tune_model
 from reasoning_compiler.target import make_target
 
@@ -53,6 +56,33 @@ def test_tiny_model_is_tuned_built_and_matches_pytorch(tiny_run):
     assert len(result.curve) == 6 and result.curve[-1][1] <= result.curve[0][1]
     assert json.loads((work / "result.json").read_text())["model"] == "tiny.py:tiny"
     assert (work / "curve.png").stat().st_size > 0
+    # The run pipeline's record, shared with kernels: versions, budget, evaluator settings.
+    assert result.tvm_version and result.llm is None and not result.budget_spent
+    assert result.settings["cost_model"]["kind"] == "xgb" and result.settings["per_round"] == 2
+    assert ModelResult.load(work / "result.json") == result
+
+
+@pytest.mark.tuning
+def test_a_model_run_with_an_llm_reports_its_accounting(tmp_path):
+    """One proposer per task, one LLM behind them: the result sums their calls and seconds."""
+    with StubEndpoint(["ok:Transformations to apply: TileSize, Unroll"]) as endpoint:
+        result = tune_model(
+            f"{MODELS}:tiny",
+            strategy="llm-mcts",
+            strategy_options={"llm_every": 1},
+            llm=LLMSettings("openai", model="stub", base_url=endpoint.url, retries=0),
+            trials=6,  # a task's first round samples its space; the LLM expands the next
+            per_round=2,
+            work_dir=tmp_path / "run",
+            torch_compile=False,
+            progress=False,
+        )
+        asked = len(endpoint.requests)
+    assert result.correct and result.trials == 6
+    assert result.llm["model"] == "stub" and result.llm["calls"] == asked > 0
+    assert result.llm["proposers"] == len(result.tasks)
+    assert result.time_split["llm"] == pytest.approx(result.llm["seconds"], abs=1e-3)
+    assert any(key == "LLM" for key, _ in result.summary_rows())
 
 
 @pytest.mark.tuning
@@ -133,6 +163,7 @@ def test_slow_untuned_code_is_timed_once_and_the_untuned_model_estimated(tmp_pat
     assert result.correct
 
 
+@pytest.mark.slow
 def test_built_in_blocks_lower_to_tasks():
     target = make_target("host")
     model = load_model("llama3-8b-decoder", "small")

@@ -97,6 +97,7 @@ def propose_with(tmp_path, llm, space, program, **options):
     return proposer, [proposer.propose(context, random.Random(seed)) for seed in range(3)]
 
 
+@pytest.mark.slow
 def test_the_grammar_from_a_real_program_lets_a_real_model_write_only_legal_steps(
     attention, tmp_path
 ):

@@ -41,6 +41,7 @@ def test_the_rule_fires_only_on_products_read_across_the_vectorized_axis(workloa
     assert found == ({} if expected is None else {expected[0]: expected[1]})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workload", sorted(EXPECTED))
 def test_every_added_program_matches_the_reference(workload):
     kernel = WORKLOADS[workload].resolve("small", TINY_SHAPES[workload])

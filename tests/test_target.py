@@ -38,6 +38,7 @@ def test_bad_targets(spec, message):
         make_target(spec)
 
 
+@pytest.mark.slow
 def test_tvm_runs_parallel_loops_on_every_core_this_process_may_use():
     """TVM's pool would start half as many threads as CPUs on x86 (one on these 2-vCPU
     machines); the package sets TVM_NUM_THREADS on import, and a user's own value wins."""

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .errors import MAX_COUNT, TuningError, UserError
-from .strategies import DEFAULT_STRATEGY, STRATEGIES, implied_strategy
+from .strategies import DEFAULT_STRATEGY, STRATEGIES, flagged_params, implied_strategy
 from .workloads import WORKLOADS
 
 EPILOG = """\
@@ -220,25 +220,6 @@ def _add_tuning_options(parser, per_round: int, what: str) -> None:
         "cost model, backpropagate), then measures the unmeasured nodes the cost model rates\n"
         "best; their measured speed is backpropagated into the tree too.",
     )
-    mcts.add_argument(
-        "--mcts-c",
-        type=_at_least(0, float),
-        metavar="C",
-        help="UCT exploration constant (default: sqrt(2) = 1.414)",
-    )
-    mcts.add_argument(
-        "--branching",
-        type=_at_least(1),
-        metavar="B",
-        help="children per tree node (default: 2)",
-    )
-    mcts.add_argument(
-        "--rollout-depth",
-        type=_at_least(0),
-        metavar="D",
-        help="random transformations in each simulation before the cost model scores it "
-        "(default: 2; 0 scores the new node itself)",
-    )
     llm = parser.add_argument_group(
         "LLM proposals (--strategy llm-mcts)",
         "The LLM is shown the node to expand and its ancestors (decisions, loop nests, scores)\n"
@@ -263,47 +244,6 @@ def _add_tuning_options(parser, per_round: int, what: str) -> None:
         "--llm-base-url", metavar="URL", help="OpenAI-compatible endpoint, e.g. http://host:8000/v1"
     )
     llm.add_argument(
-        "--llm-budget",
-        type=_at_least(0),
-        metavar="N",
-        help="LLM calls in all; random proposals after that (default: no limit)",
-    )
-    llm.add_argument(
-        "--llm-language",
-        choices=("parameterized", "values", "names"),
-        help="parameterized (default): a step may set a decision, e.g. TileSize(qk/2 = "
-        "8x1x16x2), Unroll(64), from the legal values the prompt lists; values: every step "
-        "sets one (no bare names); names: transformation names only, their parameters drawn "
-        "at random (the paper's steps)",
-    )
-    llm.add_argument(
-        "--llm-proposals",
-        type=_at_least(1),
-        metavar="K",
-        help="alternative sequences one call asks for, applied as children of the node "
-        "(default: 2, the branching factor)",
-    )
-    llm.add_argument(
-        "--llm-rationale",
-        type=_at_least(0),
-        metavar="TOKENS",
-        help="free reasoning allowed before a local model's answer lines (default: 0)",
-    )
-    llm.add_argument(
-        "--llm-share",
-        type=_at_least(0, float),
-        metavar="F",
-        help="share of each batch measured from the best LLM-proposed programs, so that "
-        "proposals reach the hardware even where the cost model ranks them lower "
-        "(default: 0.25; 0 leaves the choice to the cost model alone)",
-    )
-    llm.add_argument(
-        "--history-depth",
-        type=_at_least(0),
-        metavar="D",
-        help="ancestors shown in each prompt (default: 2, parent and grandparent)",
-    )
-    llm.add_argument(
         "--llm-timeout",
         type=_at_least(0.1, float),
         metavar="S",
@@ -322,6 +262,9 @@ def _add_tuning_options(parser, per_round: int, what: str) -> None:
         metavar="T",
         help="sampling temperature (default: 0.7); each call's seed follows --seed",
     )
+    groups = {"tree": mcts, "llm": llm}
+    for param in flagged_params():
+        groups[param.group].add_argument(param.flag, **_flag_keywords(param))
     parser.add_argument(
         "--trials",
         type=_at_least(1),
@@ -547,20 +490,22 @@ def _serve(args) -> int:
     return 0
 
 
+def _flag_keywords(param) -> dict:
+    """argparse keywords for a strategy parameter's flag (``strategies.Param``)."""
+    if param.choices:
+        return {"choices": param.choices, "help": param.help}
+    return {"type": _at_least(param.minimum or 0, param.kind), "metavar": param.metavar,
+            "help": param.help}  # fmt: skip
+
+
 def _given_options(args) -> dict:
-    """Strategy option -> (flag, value) for the tree-search flags given."""
-    flags = {
-        "c": ("--mcts-c", args.mcts_c),
-        "branching": ("--branching", args.branching),
-        "rollout_depth": ("--rollout-depth", args.rollout_depth),
-        "history_depth": ("--history-depth", args.history_depth),
-        "llm_budget": ("--llm-budget", args.llm_budget),
-        "llm_proposals": ("--llm-proposals", args.llm_proposals),
-        "llm_language": ("--llm-language", args.llm_language),
-        "llm_rationale": ("--llm-rationale", args.llm_rationale),
-        "llm_share": ("--llm-share", args.llm_share),
-    }
-    return {key: (flag, value) for key, (flag, value) in flags.items() if value is not None}
+    """Strategy option -> (flag, value) for the strategy flags given."""
+    given = {p.name: (p.flag, getattr(args, _dest(p.flag))) for p in flagged_params()}
+    return {key: (flag, value) for key, (flag, value) in given.items() if value is not None}
+
+
+def _dest(flag: str) -> str:
+    return flag[2:].replace("-", "_")
 
 
 def _strategy_options(args) -> dict:

@@ -1,44 +1,48 @@
-"""The outcome of a tuning run, as returned by ``tune()`` and written to ``result.json``."""
+"""The outcome of a tuning run, as returned by ``tune()`` / ``tune_model()`` and written to
+``result.json``."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 
-@dataclass
-class TuneResult:
-    workload: str
+@dataclass(kw_only=True)
+class RunResult:
+    """What every run reports, a kernel's or a model's: its search, budget, time and LLM.
+
+    ``TuneResult`` (a kernel) and ``ModelResult`` (a model) add what is theirs. Written to
+    ``result.json`` by ``write_json``; ``load`` reads any run's file, older ones included.
+    """
+
     preset: str
-    shape: dict[str, int]
     strategy: str
     seed: int
-    trials: int  # samples measured on hardware, failed ones included
+    trials: int  # samples measured on hardware (over all tasks), failed ones included
     failed_trials: int
-    untuned_seconds: float
-    best_seconds: float | None
-    speedup: float | None
-    gflops: float | None
-    flops: int
-    curve: list[list[float]]  # [sample_index, best_speedup_so_far]
+    curve: list[list[float]]  # [sample_index, best so far]
     wall_seconds: float
-    time_split: dict[str, float]  # search / llm / build / run / baseline (untuned + verification)
+    time_split: dict[str, float]  # search / llm / build / run (/ baseline: untuned + checks)
     target: dict
-    tvm_version: str
     work_dir: str
+    tvm_version: str = ""
     correct: bool | None = None  # tuned output matches the reference (None: nothing to check)
     max_rel_error: float | None = None
-    checked_against: str | None = None
     interrupted: bool = False
     resumed_samples: int = 0  # samples measured by earlier sessions of this work dir
     settings: dict = field(default_factory=dict)  # evaluator, cost model, strategy parameters
     search_stats: dict | None = None  # tree search counters (mcts strategies)
     llm: dict | None = None  # LLM accounting (llm-mcts): calls, valid proposals, tokens, seconds
-    untuned_is_best: bool = False  # no sample beat the untuned program, which is the result
     time_budget_s: float | None = None  # the session's time budget, if one was given
     budget_spent: bool = False  # the session stopped because its time budget ran out
-    compare: dict | None = None  # the same operator in NumPy and PyTorch (tune --compare)
+
+    @classmethod
+    def load(cls, path: str | Path):
+        """A ``result.json`` of this kind; keys it does not know (derived ones) are skipped."""
+        data = json.loads(Path(path).read_text())
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
 
     @property
     def seconds_per_sample(self) -> float | None:
@@ -57,6 +61,84 @@ class TuneResult:
         tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
         tmp.replace(path)
 
+    def __str__(self) -> str:
+        return "\n".join(f"{key:>16}  {value}" for key, value in self.summary_rows())
+
+    def summary_rows(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def _wall_row(self, rest: str) -> tuple[str, str]:
+        split = self.time_split
+        return (
+            "wall time",
+            f"{self.wall_seconds:.1f} s = search {split['search']:.1f}"
+            + (f" + LLM {split['llm']:.1f}" if split.get("llm") else "")
+            + f" + build {split['build']:.1f} + run {split['run']:.1f} + {rest}",
+        )
+
+    def _search_rows(self) -> list[tuple[str, str]]:
+        """The tree search's and the LLM's counters."""
+        rows = []
+        stats = self.search_stats
+        if stats:
+            rows.append(
+                (
+                    "tree search",
+                    f"{stats['expansions']} nodes from {stats['proposals']} proposals "
+                    f"({stats['failed_expansions']} gave nothing new), "
+                    f"{stats['predictions']} cost-model scores",
+                )
+            )
+        if self.llm:
+            llm = self.llm
+            per_call = llm["mean_seconds_per_call"]
+            per_call = f", {per_call:.1f} s/call" if per_call is not None else ""
+            faults = ", ".join(f"{reason} {n}" for reason, n in llm["errors"].items())
+            rows.append(
+                (
+                    "LLM",
+                    f"{llm['backend']} {llm['model']}: {llm['calls']} calls, "
+                    f"{llm['valid_proposals']} valid, {llm['fallbacks']} fell back to random"
+                    f"{per_call}"
+                    + (f"; faults: {faults}" if faults else "")
+                    + (f"; stopped: {llm['disabled']}" if llm["disabled"] else ""),
+                )
+            )
+            if stats and "measured_llm" in stats:
+                best = {True: "descends from one", False: "does not"}.get(stats["best_from_llm"])
+                rows.append(
+                    (
+                        "LLM proposals",
+                        f"{stats['llm_children']} nodes, {stats['measured_llm']} measured "
+                        f"({stats['measured_llm_lineage']} with an LLM step in their history); "
+                        f"the fastest program {best or 'is not known yet'}",
+                    )
+                )
+        return rows
+
+    def _status_rows(self) -> list[tuple[str, str]]:
+        if self.interrupted:
+            return [("status", "interrupted; continue with --resume")]
+        if self.budget_spent:
+            return [("status", f"time budget of {self.time_budget_s:g} s spent")]
+        return []
+
+
+@dataclass(kw_only=True)
+class TuneResult(RunResult):
+    """One kernel's run, as returned by ``tune()``."""
+
+    workload: str
+    shape: dict[str, int]
+    untuned_seconds: float
+    best_seconds: float | None
+    speedup: float | None
+    gflops: float | None
+    flops: int
+    checked_against: str | None = None
+    untuned_is_best: bool = False  # no sample beat the untuned program, which is the result
+    compare: dict | None = None  # the same operator in NumPy and PyTorch (tune --compare)
+
     def speedup_at(self, samples: int) -> float | None:
         """Best speedup reached within the first ``samples`` samples."""
         best = None
@@ -64,9 +146,6 @@ class TuneResult:
             if index <= samples:
                 best = speedup
         return best
-
-    def __str__(self) -> str:
-        return "\n".join(f"{key:>16}  {value}" for key, value in self.summary_rows())
 
     def plot(self, path: str | Path | None = None, ax=None):
         """Best speedup so far against samples measured; saved to ``path`` if given.
@@ -130,7 +209,6 @@ class TuneResult:
                 return "n/a"
             return f"{seconds * 1e3:.3f} ms" if seconds >= 1e-4 else f"{seconds * 1e6:.2f} us"
 
-        split = self.time_split
         rows = [
             ("workload", f"{self.workload} [{self.preset}]"),
             ("strategy", f"{self.strategy} (seed {self.seed})"),
@@ -139,50 +217,10 @@ class TuneResult:
             ("speedup", self._speedup_text()),
             ("throughput", "n/a" if self.gflops is None else f"{self.gflops:.1f} GFLOP/s"),
             ("samples", f"{self.trials} ({self.failed_trials} failed)"),
-            (
-                "wall time",
-                f"{self.wall_seconds:.1f} s = search {split['search']:.1f}"
-                + (f" + LLM {split['llm']:.1f}" if split.get("llm") else "")
-                + f" + build {split['build']:.1f} + run {split['run']:.1f}"
-                f" + baseline {split['baseline']:.1f}",
-            ),
+            self._wall_row(f"baseline {self.time_split['baseline']:.1f}"),
+            *self._search_rows(),
+            *self._compare_rows(),
         ]
-        stats = self.search_stats
-        if stats:
-            rows.append(
-                (
-                    "tree search",
-                    f"{stats['expansions']} nodes from {stats['proposals']} proposals "
-                    f"({stats['failed_expansions']} gave nothing new), "
-                    f"{stats['predictions']} cost-model scores",
-                )
-            )
-        if self.llm:
-            llm = self.llm
-            per_call = llm["mean_seconds_per_call"]
-            per_call = f", {per_call:.1f} s/call" if per_call is not None else ""
-            faults = ", ".join(f"{reason} {n}" for reason, n in llm["errors"].items())
-            rows.append(
-                (
-                    "LLM",
-                    f"{llm['backend']} {llm['model']}: {llm['calls']} calls, "
-                    f"{llm['valid_proposals']} valid, {llm['fallbacks']} fell back to random"
-                    f"{per_call}"
-                    + (f"; faults: {faults}" if faults else "")
-                    + (f"; stopped: {llm['disabled']}" if llm["disabled"] else ""),
-                )
-            )
-            if stats and "measured_llm" in stats:
-                best = {True: "descends from one", False: "does not"}.get(stats["best_from_llm"])
-                rows.append(
-                    (
-                        "LLM proposals",
-                        f"{stats['llm_children']} nodes, {stats['measured_llm']} measured "
-                        f"({stats['measured_llm_lineage']} with an LLM step in their history); "
-                        f"the fastest program {best or 'is not known yet'}",
-                    )
-                )
-        rows.extend(self._compare_rows())
         if self.correct is not None:
             verdict = "matches" if self.correct else "DOES NOT MATCH"
             detail = (
@@ -191,9 +229,6 @@ class TuneResult:
                 else "checked on the device, every sample"
             )
             rows.append(("output check", f"{verdict} {self.checked_against} ({detail})"))
-        if self.interrupted:
-            rows.append(("status", "interrupted; continue with --resume"))
-        elif self.budget_spent:
-            rows.append(("status", f"time budget of {self.time_budget_s:g} s spent"))
+        rows.extend(self._status_rows())
         rows.append(("work dir", self.work_dir))
         return rows

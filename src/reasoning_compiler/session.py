@@ -330,21 +330,15 @@ class SearchPlan:
         transcript."""
         if self.llm is None:
             return None
-        from .llm import LLMProposer, Transcript
+        from .llm import build_proposer
 
         console = session.console
-        return LLMProposer(
+        return build_proposer(
             self.llm,
+            self.llm_settings,
+            self.params,
             problem=problem,
-            transcript=Transcript(session.run.path),
-            every=self.params["llm_every"],
-            budget=self.params["llm_budget"],
-            temperature=self.llm_settings.temperature,
-            max_tokens=self.llm_settings.max_tokens,
-            parameterized=self.params["llm_language"] != "names",
-            values_only=self.params["llm_language"] == "values",
-            proposals=self.params["llm_proposals"],
-            rationale_tokens=self.params["llm_rationale"],
+            work_dir=session.run.path,
             warn=lambda message: console.print(f"[yellow]LLM: {escape(message)}[/yellow]"),
             stopping=lambda: session.stop.requested,
         )

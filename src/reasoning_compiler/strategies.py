@@ -1,111 +1,149 @@
 """Search strategies, by name. Each builds a MetaSchedule ``SearchStrategy``.
 
-A strategy registers here and gets the CLI, logs and results for free. ``parameters`` are its
-defaults, all recorded in ``result.json``; the user may override the ones named in ``options``.
+A strategy states each of its parameters once, as a ``Param``: its default, the values it
+takes, and its command-line flag and help where it has one. The CLI's flags, the checks of
+``strategy_options`` and bench configs, and ``result.json``'s record all come from that.
+Adding a strategy is a factory and an entry in ``STRATEGIES``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .errors import UserError, check_count
 from .search.tree import SearchStats
 
-# Upstream MetaSchedule defaults, stated so that comparisons are honest.
-EVOLUTIONARY_DEFAULTS = {
-    "population_size": 512,
-    "init_measured_ratio": 0.2,
-    "init_min_unmeasured": 50,
-    "max_fail_count": 5,
-    "genetic_num_iters": 4,
-    "genetic_mutate_prob": 0.85,
-    "genetic_max_fail_count": 10,
-    "eps_greedy": 0.05,
-}
+
+@dataclass(frozen=True)
+class Param:
+    """One strategy parameter. ``kind`` is int, float or str (then ``choices``); numbers are
+    at least ``minimum`` (and at most ``maximum``); ``optional`` allows None (no limit,
+    automatic). ``flag``: the CLI flag that sets it (None: options and bench configs only);
+    ``group``: its ``--help`` section, "tree" or "llm"."""
+
+    name: str
+    default: object
+    help: str = ""
+    kind: type = int
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+    flag: str | None = None
+    metavar: str | None = None
+    group: str = "tree"
+
+    @property
+    def label(self) -> str:
+        return self.flag or self.name
+
+    def check(self, value) -> None:
+        """Raise a one-line UserError unless ``value`` is one this parameter takes."""
+        if value is None and self.optional:
+            return
+        if self.choices:
+            if value not in self.choices:
+                raise UserError(
+                    f"{self.label} must be one of {', '.join(self.choices)}, got {value!r}"
+                )
+            return
+        if self.kind is int:
+            check_count(self.label, value, int(self.minimum or 0))
+            return
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not math.isfinite(value) or value < (self.minimum or 0):
+            raise UserError(f"{self.label} must be a number >= {self.minimum or 0}, got {value!r}")
+        if self.maximum is not None and value > self.maximum:
+            raise UserError(
+                f"{self.label} must be between {self.minimum or 0} and {self.maximum}, "
+                f"got {value!r}"
+            )
+
+
+# Upstream MetaSchedule defaults, stated so that comparisons are honest (not user-settable).
+EVOLUTIONARY = (
+    Param("population_size", 512),
+    Param("init_measured_ratio", 0.2, kind=float),
+    Param("init_min_unmeasured", 50),
+    Param("max_fail_count", 5),
+    Param("genetic_num_iters", 4),
+    Param("genetic_mutate_prob", 0.85, kind=float),
+    Param("genetic_max_fail_count", 10),
+    Param("eps_greedy", 0.05, kind=float),
+)
 
 # The paper's settings (section 4.1): c = sqrt(2), B = 2.
-TREE_DEFAULTS = {
-    "c": math.sqrt(2),
-    "branching": 2,
-    "rollout_depth": 2,
-    "expansions_per_round": None,  # None: 16 MCTS iterations per sample of the round
-}
+TREE = (
+    Param(
+        "c", math.sqrt(2), "UCT exploration constant (default: sqrt(2) = 1.414)",
+        kind=float, minimum=0, flag="--mcts-c", metavar="C",
+    ),
+    Param(
+        "branching", 2, "children per tree node (default: 2)",
+        minimum=1, flag="--branching", metavar="B",
+    ),
+    Param(
+        "rollout_depth", 2, "random transformations in each simulation before the cost model "
+        "scores it (default: 2; 0 scores the new node itself)",
+        minimum=0, flag="--rollout-depth", metavar="D",
+    ),
+    # None: 16 MCTS iterations per sample of the round
+    Param("expansions_per_round", None, minimum=1, optional=True),
+)  # fmt: skip
 
 # Plain MCTS, the fair baseline of llm-mcts: where llm-mcts asks the LLM (one expansion in
 # llm_every, llm_proposals sequences, a share of each batch reserved for them), plain MCTS
 # proposes random sequences of the lengths the LLM answers with. Only who chooses differs.
-MCTS_DEFAULTS = {
-    **TREE_DEFAULTS,
-    "sequence_every": 64,
-    "sequence_proposals": 2,
-    "sequence_share": 0.25,
-}
+SEQUENCES = (
+    Param("sequence_every", 64, minimum=1),
+    Param("sequence_proposals", 2, minimum=1),
+    Param("sequence_share", 0.25, kind=float, minimum=0, maximum=1),
+)
 
+LLM_LANGUAGES = ("parameterized", "values", "names")
 # LLM-guided MCTS (paper section 3.1): the same tree, with the LLM proposing expansions.
-LLM_MCTS_DEFAULTS = {
-    **TREE_DEFAULTS,
-    "history_depth": 2,  # ancestors in a prompt: parent and grandparent, as in the paper
-    "llm_budget": None,  # LLM calls in all (None: no limit but the pacing below)
+LLM = (
+    Param(
+        "history_depth", 2, "ancestors shown in each prompt (default: 2, parent and "
+        "grandparent, as in the paper)",
+        minimum=0, flag="--history-depth", metavar="D", group="llm",
+    ),
+    Param(
+        "llm_budget", None, "LLM calls in all; random proposals after that (default: no limit)",
+        minimum=0, optional=True, flag="--llm-budget", metavar="N", group="llm",
+    ),
     # The LLM answers one expansion in this many: one call per 4 samples measured, each call
     # proposing llm_proposals sequences (the children B = 2 allows), so that a 1.5B model's
     # seconds per call stay within the measurement's time.
-    "llm_every": 64,
-    "llm_proposals": 2,
-    # Steps may set decisions ("values": must set one, as whole configurations with concrete
-    # values are what peers ask a model for); "names": names only (the paper).
-    "llm_language": "parameterized",
-    "llm_rationale": 0,  # tokens of free reasoning allowed before the answer lines
-    "llm_share": 0.25,  # of each batch, measured from the best LLM-proposed nodes
-}
-LLM_LANGUAGES = ("parameterized", "values", "names")
-
-
-def _need(params: dict, name: str, kind: type, minimum: float, flag: str) -> None:
-    """``params[name]`` must be a number (``kind=float``) or an integer >= ``minimum``."""
-    value = params[name]
-    if kind is int:
-        check_count(flag, value, minimum)
-        return
-    ok = isinstance(value, int | float) and math.isfinite(value) and value >= minimum
-    if not ok or isinstance(value, bool):
-        raise UserError(f"{flag} must be a number >= {minimum}, got {value!r}")
-
-
-def _check_mcts(params: dict) -> None:
-    _need(params, "c", float, 0, "--mcts-c")
-    _need(params, "branching", int, 1, "--branching")
-    _need(params, "rollout_depth", int, 0, "--rollout-depth")
-    if params["expansions_per_round"] is not None:
-        _need(params, "expansions_per_round", int, 1, "expansions_per_round")
-
-
-def _check_paced(params: dict) -> None:
-    _check_mcts(params)
-    _need(params, "sequence_every", int, 1, "sequence_every")
-    _need(params, "sequence_proposals", int, 1, "sequence_proposals")
-    _need(params, "sequence_share", float, 0, "sequence_share")
-    if params["sequence_share"] > 1:
-        raise UserError(f"sequence_share must be between 0 and 1, got {params['sequence_share']!r}")
-
-
-def _check_llm_mcts(params: dict) -> None:
-    _check_mcts(params)
-    _need(params, "history_depth", int, 0, "--history-depth")
-    _need(params, "llm_every", int, 1, "llm_every")
-    if params["llm_budget"] is not None:
-        _need(params, "llm_budget", int, 0, "--llm-budget")
-    _need(params, "llm_proposals", int, 1, "--llm-proposals")
-    _need(params, "llm_rationale", int, 0, "--llm-rationale")
-    _need(params, "llm_share", float, 0, "--llm-share")
-    if params["llm_share"] > 1:
-        raise UserError(f"--llm-share must be between 0 and 1, got {params['llm_share']!r}")
-    if params["llm_language"] not in LLM_LANGUAGES:
-        raise UserError(
-            f"--llm-language must be one of {', '.join(LLM_LANGUAGES)}, "
-            f"got {params['llm_language']!r}"
-        )
+    Param("llm_every", 64, minimum=1, group="llm"),
+    Param(
+        "llm_proposals", 2, "alternative sequences one call asks for, applied as children of "
+        "the node (default: 2, the branching factor)",
+        minimum=1, flag="--llm-proposals", metavar="K", group="llm",
+    ),
+    # "values": every step must set a decision, as whole configurations with concrete values
+    # are what peers ask a model for; "names": names only (the paper).
+    Param(
+        "llm_language", "parameterized", "parameterized (default): a step may set a decision, "
+        "e.g. TileSize(qk/2 = 8x1x16x2), Unroll(64), from the legal values the prompt lists; "
+        "values: every step sets one (no bare names); names: transformation names only, their "
+        "parameters drawn at random (the paper's steps)",
+        kind=str, choices=LLM_LANGUAGES, flag="--llm-language", group="llm",
+    ),
+    Param(
+        "llm_rationale", 0, "free reasoning allowed before a local model's answer lines "
+        "(default: 0)",
+        minimum=0, flag="--llm-rationale", metavar="TOKENS", group="llm",
+    ),
+    Param(
+        "llm_share", 0.25, "share of each batch measured from the best LLM-proposed programs, "
+        "so that proposals reach the hardware even where the cost model ranks them lower "
+        "(default: 0.25; 0 leaves the choice to the cost model alone)",
+        kind=float, minimum=0, maximum=1, flag="--llm-share", metavar="F", group="llm",
+    ),
+)  # fmt: skip
 
 
 def _evolutionary(params: dict, stats: SearchStats, cost_model, proposer):
@@ -133,11 +171,20 @@ def _mcts(params: dict, stats: SearchStats, cost_model, proposer):
 class Strategy:
     name: str
     description: str
-    parameters: dict
+    params: tuple[Param, ...]
     factory: Callable[[dict, SearchStats, object, object], object]
-    options: tuple[str, ...] = field(default=())  # parameters a user may set
-    check: Callable[[dict], None] | None = None  # raises UserError on a bad value
+    settable: bool = True  # the user may override its parameters
     uses_llm: bool = False  # create() needs an LLM proposer
+
+    @property
+    def parameters(self) -> dict:
+        """The defaults, by name."""
+        return {p.name: p.default for p in self.params}
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """The parameters a user may set."""
+        return tuple(p.name for p in self.params) if self.settable else ()
 
     def resolve(self, overrides: dict | None) -> dict:
         """The parameters for one run: defaults with the user's overrides, checked."""
@@ -150,8 +197,8 @@ class Strategy:
                 f"(its options: {allowed})"
             )
         params = {**self.parameters, **overrides}
-        if self.check:
-            self.check(params)
+        for param in self.params:
+            param.check(params[param.name])
         return params
 
     def create(self, params: dict, stats: SearchStats, cost_model=None, proposer=None):
@@ -167,27 +214,36 @@ STRATEGIES: dict[str, Strategy] = {
     "evolutionary": Strategy(
         name="evolutionary",
         description="MetaSchedule's evolutionary search at upstream defaults (the baseline)",
-        parameters=EVOLUTIONARY_DEFAULTS,
+        params=EVOLUTIONARY,
         factory=_evolutionary,
+        settable=False,
     ),
     "mcts": Strategy(
         name="mcts",
         description="Monte Carlo tree search with random proposals (the paper's MCTS, no LLM)",
-        parameters=MCTS_DEFAULTS,
+        params=TREE + SEQUENCES,
         factory=_mcts,
-        options=(*MCTS_DEFAULTS,),
-        check=_check_paced,
     ),
     "llm-mcts": Strategy(
         name="llm-mcts",
         description="Monte Carlo tree search with LLM proposals (the paper's method)",
-        parameters=LLM_MCTS_DEFAULTS,
+        params=TREE + LLM,
         factory=_mcts,
-        options=(*LLM_MCTS_DEFAULTS,),
-        check=_check_llm_mcts,
         uses_llm=True,
     ),
 }
+
+
+def flagged_params() -> list[Param]:
+    """Every parameter with a CLI flag, once each, in the order the strategies state them."""
+    seen: dict[str, Param] = {}
+    for strategy in STRATEGIES.values():
+        for param in strategy.params:
+            if param.flag and param.flag not in seen:
+                seen[param.flag] = param
+    return list(seen.values())
+
+
 # The default follows the measurement (issue 23, benchmarks/results/llm-paired): with the local
 # models we ship, llm-mcts did not beat the same tree search without the LLM, and its calls made
 # each sample 1.6-1.8x as long. A run that names an LLM (``llm=...``, ``--llm``, any LLM option)

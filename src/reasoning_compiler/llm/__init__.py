@@ -15,7 +15,7 @@ from .local import LocalLLM
 from .models import DEFAULT_LOCAL_MODEL, model_file, model_path
 from .parse import parse_answer
 from .prompt import build_prompt
-from .proposer import LLMProposer, LLMStats, Transcript
+from .proposer import LLMProposer, LLMStats, Transcript, build_proposer, combined_summary
 
 BACKENDS = ("local", "local:NAME", "openai", "replay:DIR")
 
@@ -101,6 +101,8 @@ __all__ = [
     "TRANSCRIPT_NAME",
     "Transcript",
     "build_prompt",
+    "build_proposer",
+    "combined_summary",
     "open_llm",
     "parse_answer",
     "redact",

@@ -81,6 +81,55 @@ class LLMStats:
         return self.calls - self.cache_hits
 
 
+def build_proposer(llm, settings, params: dict, *, problem, work_dir, warn, stopping):
+    """The proposer of one program for a run of ``llm-mcts``: ``llm`` (opened), its
+    ``settings`` (``LLMSettings``), the strategy's ``params``; calls go to the work dir's
+    transcript."""
+    language = params["llm_language"]
+    return LLMProposer(
+        llm,
+        problem=problem,
+        transcript=Transcript(work_dir),
+        every=params["llm_every"],
+        budget=params["llm_budget"],
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        parameterized=language != "names",
+        values_only=language == "values",
+        proposals=params["llm_proposals"],
+        rationale_tokens=params["llm_rationale"],
+        warn=warn,
+        stopping=stopping,
+    )
+
+
+def combined_summary(proposers: list) -> dict | None:
+    """The ``llm`` object of a run with one proposer per task (a model's run): counts and
+    seconds summed, settings and identity from the first. None without an LLM."""
+    proposers = [p for p in proposers if p is not None]
+    if not proposers:
+        return None
+    if len(proposers) == 1:
+        return proposers[0].summary()
+    total = LLMStats(proposers[0].stats.backend, proposers[0].stats.model)
+    for proposer in proposers:
+        stats = proposer.stats
+        for name in (
+            "calls", "valid_proposals", "sequences", "set_steps", "illegal_steps", "fallbacks",
+            "cache_hits", "prompt_tokens", "completion_tokens", "seconds", "random_proposals",
+        ):  # fmt: skip
+            setattr(total, name, getattr(total, name) + getattr(stats, name))
+        for reason, count in stats.errors.items():
+            total.errors[reason] = total.errors.get(reason, 0) + count
+        if total.first_call_seconds is None:
+            total.first_call_seconds = stats.first_call_seconds
+        total.disabled = total.disabled or stats.disabled
+    first = proposers[0].stats
+    for name in ("budget", "every", "language", "proposals_per_call", "rationale_tokens"):
+        setattr(total, name, getattr(first, name))
+    return total.as_dict() | {"proposers": len(proposers)}
+
+
 class Transcript:
     """``llm_transcript.jsonl``: appended to as calls happen; earlier sessions' answers cache."""
 

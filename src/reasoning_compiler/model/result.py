@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from ..result import RunResult
 
 LATENCY_NAMES = {
     "tvm_untuned": "TVM untuned",
@@ -15,42 +16,19 @@ LATENCY_NAMES = {
 }
 
 
-@dataclass
-class ModelResult:
+@dataclass(kw_only=True)
+class ModelResult(RunResult):
+    """A whole model's run, as returned by ``tune_model()``."""
+
     model: str
-    preset: str
-    strategy: str
-    seed: int
-    trials: int  # samples measured over all tasks, failed ones included
-    failed_trials: int
     task_scheduler: str
     tasks: list[dict]  # per task: calls, flops, samples, untuned_s, tuned_s
     latency: dict[str, dict]  # end to end, per call: {"seconds": s} or {"error": why}
-    curve: list[list[float]]  # [sample, estimated model seconds] (sum of calls x task best)
     library: str  # the exported tuned model (load with tvm.runtime.load_module)
-    wall_seconds: float
-    time_split: dict[str, float]
-    target: dict
-    work_dir: str
-    correct: bool
-    max_rel_error: float
-    interrupted: bool = False
-    resumed_samples: int = 0
-    search_stats: dict | None = None
-    settings: dict = field(default_factory=dict)
+    # curve: [sample, estimated model seconds] (sum of calls x task best)
 
     def seconds(self, name: str) -> float | None:
         return self.latency.get(name, {}).get("seconds")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def write_json(self, path: str | Path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
-        tmp.replace(path)
 
     def summary_rows(self) -> list[tuple[str, str]]:
         tuned = self.seconds("tvm_tuned")
@@ -76,7 +54,6 @@ class ModelResult:
             rows.append((name, text))
         tuned_tasks = sum(1 for t in self.tasks if t["tuned"])
         lost = sum(1 for t in self.tasks if t["tuned"] and not t.get("in_build", True))
-        split = self.time_split
         rows += [
             ("samples", f"{self.trials} ({self.failed_trials} failed)"),
             (
@@ -84,12 +61,8 @@ class ModelResult:
                 f"{len(self.tasks)}, {tuned_tasks} faster than untuned"
                 + (f"; {lost} of them NOT in the build (kept untuned)" if lost else ""),
             ),
-            (
-                "wall time",
-                f"{self.wall_seconds:.1f} s = search {split['search']:.1f}"
-                + (f" + LLM {split['llm']:.1f}" if split.get("llm") else "")
-                + f" + build {split['build']:.1f} + run {split['run']:.1f} + the rest",
-            ),
+            self._wall_row("the rest"),
+            *self._search_rows(),
             (
                 "output check",
                 ("matches" if self.correct else "DOES NOT MATCH")
@@ -97,12 +70,7 @@ class ModelResult:
             ),
             ("library", self.library),
         ]
-        if self.interrupted:
-            rows.append(("status", "interrupted; continue with --resume"))
-        return rows
-
-    def __str__(self) -> str:
-        return "\n".join(f"{key:>16}  {value}" for key, value in self.summary_rows())
+        return rows + self._status_rows()
 
     def task_rows(self) -> list[tuple[str, ...]]:
         """Per task: calls, samples, untuned and tuned ms, share of the tuned model's time."""

@@ -4,7 +4,8 @@ A pipeline of named stages: load the model, lower it into MetaSchedule tasks, me
 untuned (and keep its output, which every sample must reproduce), tune all tasks under one
 budget with MetaSchedule's task scheduler and any of our strategies, build the tuned model,
 check it against PyTorch, time it next to the untuned build and PyTorch, export it.
-The run machinery (work dir, sample log, Ctrl-C, resume) is the kernels' own (``session.py``).
+A front door over the run pipeline (``pipeline.py``), the kernels' own: a model is a run of
+many tasks.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,32 +21,15 @@ import tvm
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from tvm.ir.utils import derived_object
 from tvm.s_tir import meta_schedule as ms
-from tvm.s_tir.meta_schedule.search_strategy import PySearchStrategy
 
 from .. import measure
 from ..compare import max_relative_error
 from ..errors import TuningError, UserError
 from ..llm import LLMSettings
+from ..pipeline import Run, RunOptions, TuneTask
 from ..rundir import RunDir, SampleLog
-from ..search.tree import SearchStats
-from ..session import (
-    BASELINE_REPEATS,
-    SearchPlan,
-    Session,
-    StopFlag,
-    TimedBuilder,
-    TimedRunner,
-    check_budget,
-    ctrl_c_stops,
-    default_work_dir,
-    open_cost_model,
-    quiet_metaschedule,
-    short_error,
-)
-from ..space import design_space, rule_names
-from ..target import available_cores, describe, make_target, summarize
+from ..session import BASELINE_REPEATS, short_error
 from ..workloads.base import random_inputs
 from .frontend import LoadedModel, ModelError, ModelTask, extract_tasks, load_model, lower, to_relax
 from .result import ModelResult
@@ -85,94 +69,55 @@ def tune_model(
     shares them out. ``strategy``, ``llm``, ``time_budget_s``, ``resume`` and the work dir are
     as for ``tune()``. ``torch_compile`` also times ``torch.compile`` (about 15 s to compile).
     """
-    started = time.perf_counter()
-    console = console or Console(stderr=True)
-    stop = StopFlag()
-    with ctrl_c_stops(stop, console):
-        trials = check_budget(stop, trials, time_budget_s, per_round, seed, started)
-        if task_scheduler not in TASK_SCHEDULERS:
-            raise UserError(
-                f"--task-scheduler must be one of {', '.join(TASK_SCHEDULERS)}, "
-                f"got {task_scheduler!r}"
-            )
-        plan = SearchPlan.resolve(strategy, strategy_options, llm)
-        loaded = load_model(model, preset)
-        tvm_target = make_target(target)
-        measure.register_tensor_intrinsics(tvm_target)
-        relax_mod = to_relax(loaded)
-        lowered = lower(relax_mod, tvm_target)
-        tasks = extract_tasks(lowered, tvm_target)
-        console.print(task_table(loaded, tasks))
-        config = {
-            "workload": loaded.name,
-            "preset": loaded.preset,
-            "shape": {"inputs": [list(x.shape) for x in loaded.inputs]},
-            "strategy": plan.search.name,
-            "strategy_options": plan.params,
-            "llm": plan.llm_dict,
-            "seed": seed,
-            "target": describe(tvm_target),
-            "trials": trials,
-            "time_budget_s": time_budget_s,
-            "per_round": per_round,
-            "task_scheduler": task_scheduler,
-            "source": loaded.source,
-        }
-        path = work_dir or default_work_dir(loaded, plan.search.name, seed)
-        session = Session.open(
-            path,
-            config,
-            resume=resume,
-            overwrite=overwrite,
-            stop=stop,
-            console=console,
-            started=started,
+    if task_scheduler not in TASK_SCHEDULERS:
+        raise UserError(
+            f"--task-scheduler must be one of {', '.join(TASK_SCHEDULERS)}, got {task_scheduler!r}"
         )
-        settings = settings or measure.MeasureSettings(builder_workers=available_cores())
+    options = RunOptions(
+        strategy, strategy_options, llm, trials, time_budget_s, per_round, seed, work_dir,
+        resume, overwrite, target, progress, console, settings,
+    )  # fmt: skip
+    with Run(options) as run:
+        run.plan_search()
+        loaded = load_model(model, preset)
+        run.pick_target()
+        relax_mod = to_relax(loaded)
+        lowered = lower(relax_mod, run.target)
+        tasks = extract_tasks(lowered, run.target)
+        run.console.print(task_table(loaded, tasks))
+        extra = {
+            "shape": {"inputs": [list(x.shape) for x in loaded.inputs]},
+            "task_scheduler": task_scheduler,
+        }
+        session = run.open_session(loaded, extra)
         checks = TaskChecks(session.run.path / "expected_outputs")
-        untuned, protocols = _measure_untuned_tasks(tasks, tvm_target, checks, settings, console)
-        tuner = TaskTuner(session, tasks, untuned, checks, settings, plan, tvm_target)
-        tune_seconds, stats, proposers = tuner.tune(
-            trials, per_round, task_scheduler, seed, progress
+        untuned, protocols = _measure_untuned_tasks(
+            tasks, run.target, checks, run.settings, run.console
+        )
+        outcome = run.tune(
+            _tune_tasks(tasks, checks),
+            measure.make_runner(run.settings, checks.check),
+            on_round=functools.partial(_show_progress, run, tasks, untuned),
+            task_scheduler=task_scheduler,
         )
 
-        console.print("[bold]building and checking the tuned model[/bold]")
-        models, applied = _build_models(relax_mod, lowered, tvm_target, session.run)
+        run.console.print("[bold]building and checking the tuned model[/bold]")
+        models, applied = _build_models(relax_mod, lowered, run.target, session.run)
         verdict = _check_outputs(models["tuned"], loaded)
         estimate = sum(u * t.weight for u, t in zip(untuned, tasks, strict=True))
-        latencies = _time_models(models, loaded, torch_compile, estimate, console)
-        llm_seconds = sum(p.stats.seconds for p in proposers if p)
-        samples = session.samples
+        latencies = _time_models(models, loaded, torch_compile, estimate, run.console)
         result = ModelResult(
+            **run.record(outcome),
             model=loaded.name,
-            preset=loaded.preset,
-            strategy=plan.search.name,
-            seed=seed,
-            trials=len(samples),
-            failed_trials=samples.failed,
             task_scheduler=task_scheduler,
-            tasks=_task_rows(tasks, untuned, protocols, samples, applied),
+            tasks=_task_rows(tasks, untuned, protocols, session.samples, applied),
             latency=latencies,
-            curve=_estimated_curve(tasks, untuned, samples),
+            curve=_estimated_curve(tasks, untuned, session.samples),
             library=str(session.run.path / LIBRARY_NAME),
-            wall_seconds=time.perf_counter() - started,
-            time_split=session.time_split(tune_seconds, llm_seconds),
-            target=describe(tvm_target),
-            work_dir=str(session.run.path),
-            interrupted=stop.by_user,
-            resumed_samples=session.resumed_samples,
-            search_stats=stats.as_dict() if stats.iterations else None,
-            settings={
-                "measure": settings.as_dict() | {"baseline_repeats": BASELINE_REPEATS},
-                "per_round": per_round,
-                "schedule_rules": rule_names(tvm_target),
-                "strategy": plan.params,
-                "task_scheduler": task_scheduler,
-                "llm": plan.llm_dict,
-            },
             **verdict,
         )
-        session.save_result(result)
+        result.settings["task_scheduler"] = task_scheduler
+        run.save(result)
         if not result.correct:
             raise TuningError(
                 f"the tuned model's output differs from PyTorch's (max relative error "
@@ -180,6 +125,40 @@ def tune_model(
                 f"{session.run.path}"
             )
         return result
+
+
+def _tune_tasks(tasks: list[ModelTask], checks: TaskChecks) -> list[TuneTask]:
+    """The model's tasks for the pipeline; each tells the output check its task first."""
+    return [
+        TuneTask(
+            task.name,
+            task.mod,
+            problem=f"{task.name} (an operator of a model)",
+            weight=task.weight,
+            before_batch=functools.partial(checks.select, index),
+        )
+        for index, task in enumerate(tasks)
+    ]
+
+
+def _show_progress(run: Run, tasks: list[ModelTask], untuned: list[float]) -> None:
+    """A line per round: samples (or time) left, the model's estimated latency, the task."""
+    samples = run.session.samples
+    if not run.options.progress or not samples.rows:
+        return
+    deadline = run.stop.deadline
+    left = (
+        f"{len(samples)}/{run.trials} samples"
+        if deadline is None
+        else f"{len(samples)} samples, {max(0.0, deadline - time.perf_counter()):.0f} s left"
+    )
+    model = _estimated_curve(tasks, untuned, samples)[-1][1]
+    before = sum(u * t.weight for u, t in zip(untuned, tasks, strict=True))
+    last = samples.rows[-1].get("task", "")
+    run.console.print(
+        f"  {left}: model {model * 1e3:.3f} ms by its task bests (untuned "
+        f"{before * 1e3:.2f} ms); last task {escape(_short(last, 40))}"
+    )
 
 
 def task_table(model: LoadedModel, tasks: list[ModelTask]) -> Table:
@@ -274,136 +253,6 @@ def _untuned_latency(task, target, runner, call_s: float) -> tuple[float, str]:
     if latency is None:  # the reference call ran: its time stands, stated as such
         return call_s, f"one call (the runner failed: {short_error(error)})"
     return latency, f"median of {BASELINE_REPEATS}"
-
-
-@derived_object
-class _SelectsTask(PySearchStrategy):
-    """A task's strategy that tells the output check which task it is before each batch."""
-
-    def __init__(self, inner, select):
-        super().__init__()
-        self.inner, self.select = inner, select
-
-    def _initialize_with_tune_context(self, context) -> None:
-        self.inner._initialize_with_tune_context(context)
-
-    def pre_tuning(self, max_trials, num_trials_per_iter, design_spaces, database, cost_model):
-        self.inner.pre_tuning(max_trials, num_trials_per_iter, design_spaces, database, cost_model)
-
-    def post_tuning(self) -> None:
-        self.inner.post_tuning()
-
-    def generate_measure_candidates(self):
-        self.select()
-        return self.inner.generate_measure_candidates()
-
-    def notify_runner_results(self, measure_candidates, results) -> None:
-        self.inner.notify_runner_results(measure_candidates, results)
-
-    def clone(self):
-        return _SelectsTask(self.inner.clone(), self.select)
-
-
-@dataclass
-class TaskTuner:
-    """MetaSchedule's task scheduler over all tasks, with the kernels' builder, runner, log."""
-
-    session: Session
-    tasks: list[ModelTask]
-    untuned: list[float]  # seconds per task, untuned
-    checks: TaskChecks
-    settings: measure.MeasureSettings
-    plan: SearchPlan
-    target: object
-
-    def tune(self, trials, per_round, scheduler, seed, progress):
-        """Measure up to ``trials`` samples in all; returns (seconds, search stats, proposers)."""
-        session, stats = self.session, SearchStats()
-        start = time.perf_counter()
-        budget = session.remaining(trials)
-        if budget <= 0:
-            return 0.0, stats, []
-        cost_model = open_cost_model(session.run, session.number > 1, session.console)
-        # One proposer per task (its prompt describes its operator), one model behind them all.
-        target_text = summarize(self.target)
-        proposers = [
-            self.plan.proposer(
-                f"Program: {t.name} (an operator of a model)\nTarget: {target_text}", session
-            )
-            for t in self.tasks
-        ]
-        strategies = [
-            self.plan.search.create(self.plan.params, stats, cost_model, p) for p in proposers
-        ]
-        on_round = functools.partial(self._after_round, cost_model, trials, progress)
-        recorder = session.recorder(on_round, tasks=[t.name for t in self.tasks])
-        builder = measure.make_builder(self.settings)
-        runner = measure.make_runner(self.settings, self.checks.check)
-        with quiet_metaschedule():
-            try:
-                ms.tune.tune_tasks(
-                    tasks=self._contexts(strategies, seed),
-                    task_weights=[float(t.weight) for t in self.tasks],
-                    work_dir=str(session.run.path),
-                    max_trials_global=budget,
-                    num_trials_per_iter=per_round,
-                    builder=TimedBuilder(builder, session.clock, session.stop),
-                    runner=TimedRunner(runner, session.clock, session.stop),
-                    database=ms.database.JSONDatabase(work_dir=str(session.run.path)),
-                    cost_model=cost_model,
-                    measure_callbacks=[recorder],
-                    task_scheduler=scheduler,
-                )
-            except Exception as err:
-                if not session.stop.requested:
-                    raise TuningError(
-                        f"MetaSchedule failed: {short_error(err)}; samples measured so far are "
-                        f"in {session.run.path}"
-                    ) from err
-            finally:
-                builder.shutdown()
-        return time.perf_counter() - start, stats, proposers
-
-    def _contexts(self, strategies, seed: int) -> list:
-        """One TuneContext per task, each strategy telling the output check its task."""
-        names = [t.name for t in self.tasks]
-        # One call for all tasks: MetaSchedule prints a line for every call.
-        loggers = ms.logging.get_loggers_from_work_dir(str(self.session.run.path), names)
-        return [
-            ms.TuneContext(
-                mod=task.mod,
-                target=self.target,
-                space_generator=design_space(self.target),
-                search_strategy=_SelectsTask(strategy, functools.partial(self.checks.select, i)),
-                task_name=task.name,
-                logger=logger,
-                rand_state=seed + i,
-                num_threads=available_cores(),
-            )
-            for i, (task, strategy, logger) in enumerate(
-                zip(self.tasks, strategies, loggers, strict=True)
-            )
-        ]
-
-    def _after_round(self, cost_model, trials: int, progress: bool) -> None:
-        session = self.session
-        session.save_cost_model(cost_model)
-        if not progress or not session.samples.rows:
-            return
-        done = len(session.samples)
-        budget = session.stop.deadline
-        left = (
-            f"{done}/{trials} samples"
-            if budget is None
-            else f"{done} samples, {max(0.0, budget - time.perf_counter()):.0f} s left"
-        )
-        model = _estimated_curve(self.tasks, self.untuned, session.samples)[-1][1]
-        untuned = sum(u * t.weight for u, t in zip(self.untuned, self.tasks, strict=True))
-        last = session.samples.rows[-1].get("task", "")
-        session.console.print(
-            f"  {left}: model {model * 1e3:.3f} ms by its task bests (untuned "
-            f"{untuned * 1e3:.2f} ms); last task {escape(_short(last, 40))}"
-        )
 
 
 def _build_models(relax_mod, lowered, target, run: RunDir) -> tuple[dict, set[str]]:
