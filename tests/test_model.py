@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from llm_stub import StubEndpoint
-from reasoning_compiler import measure
+from reasoning_compiler import measure, timing
 from reasoning_compiler.cli import main
 from reasoning_compiler.errors import UserError
 from reasoning_compiler.llm import LLMSettings
@@ -146,7 +146,7 @@ def test_slow_untuned_code_is_timed_once_and_the_untuned_model_estimated(tmp_pat
     # the untuned model's time is the sum of its tasks' (not minutes of calls), stated as such.
     from reasoning_compiler.model import tune
 
-    monkeypatch.setattr(measure, "LONG_CALL_S", 0.0)
+    monkeypatch.setattr(timing, "LONG_CALL_S", 0.0)
     monkeypatch.setattr(tune, "UNTUNED_ESTIMATE_FROM_S", 0.0)
     result = tune_model(
         f"{MODELS}:tiny", strategy="mcts", trials=2, per_round=2, work_dir=tmp_path,

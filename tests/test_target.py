@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from reasoning_compiler import UserError
-from reasoning_compiler.target import available_cores, host_cpu, make_target
+from reasoning_compiler.target import available_cores, host_cpu, make_target, needs
 
 
 def test_host_target_has_cpu_and_cores():
@@ -13,6 +13,13 @@ def test_host_target_has_cpu_and_cores():
     assert target.kind.name == "llvm"
     assert str(target.attrs["mcpu"]) == host_cpu()
     assert int(target.attrs["num-cores"]) == available_cores()
+
+
+def test_what_a_target_needs_is_stated_in_one_object():
+    cpu, gpu = needs(make_target("host")), needs(make_target('{"kind": "cuda", "arch": "sm_90"}'))
+    assert (cpu.device_type, cpu.checks_here, cpu.device().dlpack_device_type()) == ("cpu", True, 1)
+    assert "TransposedOperand" in [type(rule).__name__ for rule in cpu.schedule_rules()]
+    assert (gpu.device_type, gpu.checks_here, gpu.schedule_rules()) == ("cuda", False, None)
 
 
 def test_json_target_fills_in_missing_llvm_fields():

@@ -25,7 +25,7 @@ from tvm.s_tir.meta_schedule.runner.utils import run_evaluator_common
 from tvm.support.popen_pool import PopenPoolExecutor, StatusKind
 
 from .compare import max_relative_error
-from .target import device_type, runtime_threads
+from .target import device_type, needs, runtime_threads
 from .workloads.base import random_inputs
 
 
@@ -60,12 +60,6 @@ class MeasureSettings:
 
     def as_dict(self) -> dict:
         return {**asdict(self), "runtime_threads": runtime_threads()}
-
-
-# Untuned programs are naive loops; at the sizes people serve one call can take a minute (the
-# paper-size Llama MLP product: ~55 s on 2 cores). A call at least this long is timed once: more
-# calls would refine a figure already known to a few percent and cost minutes of the budget.
-LONG_CALL_S = 1.0
 
 
 def fast_build(mod: tvm.IRModule, target: tvm.target.Target, _params=None) -> tvm.runtime.Module:
@@ -264,10 +258,7 @@ def rpc_check_then_time(
 
 def untuned_module(kernel_mod: tvm.IRModule, target: tvm.target.Target) -> tvm.IRModule:
     """The program as written, before any schedule. GPUs need threads bound to run at all."""
-    if target.kind.name == "cuda":
-        with target:
-            return tvm.s_tir.transform.DefaultGPUSchedule()(kernel_mod)
-    return kernel_mod
+    return needs(target).untuned(kernel_mod)
 
 
 def measure_module(
@@ -317,7 +308,7 @@ def register_tensor_intrinsics(target: tvm.target.Target) -> None:
     import then finds the package already loaded.
     """
     name = "tvm.s_tir.tensor_intrin"
-    if name in sys.modules or target.kind.name != "llvm":
+    if name in sys.modules or not needs(target).is_cpu:
         return
     triple = str(target.attrs.get("mtriple", "")) or platform.machine()
     if "aarch64" in triple or "arm" in triple:

@@ -21,20 +21,23 @@ from tvm.s_tir import meta_schedule as ms
 from tvm.s_tir.meta_schedule.schedule_rule import PyScheduleRule
 from tvm.tirx import IndexMap, IterVar, Var
 
+from .target import needs
+
 # Inserted right before this upstream rule (tiling must see the transposed operand).
 _BEFORE = "MultiLevelTiling"
 
 
 def design_space(target: tvm.target.Target) -> ms.space_generator.PostOrderApply:
     """MetaSchedule's post-order space generator with this project's rules for ``target``."""
-    if target.kind.name != "llvm":
+    rules = needs(target).schedule_rules()
+    if rules is None:
         return ms.space_generator.PostOrderApply()
-    return ms.space_generator.PostOrderApply(sch_rules=schedule_rules(), postprocs="from-target")
+    return ms.space_generator.PostOrderApply(sch_rules=rules, postprocs="from-target")
 
 
 def rule_names(target: tvm.target.Target) -> list[str]:
     """The schedule rules of ``target``'s space, in order, for results."""
-    rules = schedule_rules() if target.kind.name == "llvm" else []
+    rules = needs(target).schedule_rules() or []
     return [type(rule).__name__ for rule in rules] or ["MetaSchedule defaults"]
 
 

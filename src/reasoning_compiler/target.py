@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import tvm
@@ -55,9 +56,59 @@ def make_target(spec: str | dict | tvm.target.Target | None = None) -> tvm.targe
         raise UserError(f"invalid --target {json.dumps(spec)}: {first_line}") from None
 
 
+@dataclass(frozen=True)
+class TargetNeeds:
+    """What tuning for a target needs, in one place, for kernels and models alike: the runtime
+    device, the design space's rules, how the untuned program is made runnable, and whether an
+    output can be checked by running it in this process. A new kind of target is a branch here.
+    """
+
+    target: tvm.target.Target
+
+    @property
+    def kind(self) -> str:
+        return self.target.kind.name
+
+    @property
+    def is_cpu(self) -> bool:
+        return self.kind == "llvm"
+
+    @property
+    def device_type(self) -> str:
+        """The runtime device name MetaSchedule's runners expect ("cpu" for llvm)."""
+        return "cpu" if self.is_cpu else self.kind
+
+    def device(self):
+        return tvm.device(self.device_type)
+
+    @property
+    def checks_here(self) -> bool:
+        """Outputs can be computed in this process (a GPU's are checked by its runner)."""
+        return self.is_cpu
+
+    def schedule_rules(self) -> list | None:
+        """This project's rules for the design space; None: MetaSchedule's defaults."""
+        if not self.is_cpu:
+            return None
+        from .space import schedule_rules
+
+        return schedule_rules()
+
+    def untuned(self, mod: tvm.IRModule) -> tvm.IRModule:
+        """The program as written, before any schedule; GPUs need threads bound to run at all."""
+        if self.kind == "cuda":
+            with self.target:
+                return tvm.s_tir.transform.DefaultGPUSchedule()(mod)
+        return mod
+
+
+def needs(target: tvm.target.Target) -> TargetNeeds:
+    return TargetNeeds(target)
+
+
 def device_type(target: tvm.target.Target) -> str:
     """The runtime device name MetaSchedule's runners expect ("cpu" for llvm)."""
-    return "cpu" if target.kind.name == "llvm" else target.kind.name
+    return needs(target).device_type
 
 
 def describe(target: tvm.target.Target) -> dict:

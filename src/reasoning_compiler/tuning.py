@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from tvm.s_tir import meta_schedule as ms
 
-from . import measure
+from . import measure, timing
 from . import rpc as remote_measurement
 from .compare import library_timings
 from .errors import MAX_COUNT, TuningError
@@ -28,6 +28,7 @@ from .pipeline import Run, RunOptions, TuneTask
 from .result import TuneResult
 from .rundir import RunDir
 from .session import BASELINE_REPEATS
+from .target import needs
 from .workloads import Kernel, load_kernel
 
 RELATIVE_TOLERANCE = 1e-3  # fp32 outputs vs a float64 NumPy reference
@@ -114,7 +115,7 @@ def tune(
         )
         result.settings["measure"] |= {
             "run_timeout_s": baseline.run_timeout,
-            "baseline_single_call_from_s": measure.LONG_CALL_S,
+            "baseline_single_call_from_s": timing.LONG_CALL_S,
             "single_call_from_s": run.settings.single_call_s,
         }
         result.settings["rpc"] = remote.as_dict() if remote else None
@@ -167,7 +168,7 @@ def _measure_baseline(kernel: Kernel, target, run: RunDir, settings, remote=None
     np.save(run.expected_output_path, expected)
     # Untuned code can be slow: give it ten minutes, and time a long call once (LONG_CALL_S).
     repeated = replace(settings, repeat=BASELINE_REPEATS)
-    once_if_long = replace(check, long_s=measure.LONG_CALL_S)
+    once_if_long = replace(check, long_s=timing.LONG_CALL_S)
     runner = measure.make_runner(repeated, once_if_long, timeout_s=600, rpc=remote)
     try:
         untuned_seconds, error = measure.measure_module(
@@ -206,7 +207,7 @@ def _verify_best(kernel: Kernel, run: Run, baseline: _Baseline, remote) -> tuple
             + "\n"
         )
     verdict = {"checked_against": baseline.checked_against, "untuned_is_best": untuned_is_best}
-    if target.kind.name != "llvm" or remote is not None:
+    if not needs(target).checks_here or remote is not None:
         return best, verdict | {"correct": True}  # checked by the runner on the device only
     output = measure.run_once(mod, target, baseline.inputs)
     error = measure.max_relative_error(output, baseline.expected)

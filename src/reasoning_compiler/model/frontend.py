@@ -108,17 +108,10 @@ class TorchModel(LoadedModel):
 
 
 def _time_torch(module, inputs) -> dict:
-    import torch
-    from torch.utils import benchmark
-
+    from .. import timing
     from ..target import available_cores
 
-    torch.set_num_threads(available_cores())
-    timer = benchmark.Timer(
-        "with torch.no_grad(): f(*x)", globals={"f": module, "x": inputs, "torch": torch}
-    )
-    seconds = float(timer.blocked_autorange(min_run_time=0.5).median)
-    return {"seconds": seconds, "protocol": "torch.utils.benchmark median"}
+    return timing.time_torch(module, inputs, available_cores())
 
 
 @dataclass
@@ -188,14 +181,11 @@ class OnnxModel(LoadedModel):
             raise ModelError("reference (ONNX Runtime)", err) from None
 
     def time_references(self, torch_compile: bool) -> dict[str, dict]:
-        import timeit
+        from .. import timing
 
         session = self._session()
         feed = self._feed(session)
-        timer = timeit.Timer(lambda: session.run(None, feed))
-        number, _ = timer.autorange()
-        runs = [t / number for t in timer.repeat(repeat=5, number=number)]
-        return {"onnxruntime": {"seconds": float(np.median(runs)), "protocol": "median of 5"}}
+        return {"onnxruntime": timing.time_median(lambda: session.run(None, feed))}
 
 
 def load_model(spec: str, preset: str | None = None) -> LoadedModel:

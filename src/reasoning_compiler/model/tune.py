@@ -23,13 +23,14 @@ from rich.markup import escape
 from rich.table import Table
 from tvm.s_tir import meta_schedule as ms
 
-from .. import measure
+from .. import measure, timing
 from ..compare import max_relative_error
 from ..errors import TuningError, UserError
 from ..llm import LLMSettings
 from ..pipeline import Run, RunOptions, TuneTask
 from ..rundir import RunDir, SampleLog
 from ..session import BASELINE_REPEATS, short_error
+from ..target import needs
 from ..workloads.base import random_inputs
 from .frontend import LoadedModel, ModelError, ModelTask, extract_tasks, load_model, lower, to_relax
 from .result import ModelResult
@@ -103,9 +104,10 @@ def tune_model(
 
         run.console.print("[bold]building and checking the tuned model[/bold]")
         models, applied = _build_models(relax_mod, lowered, run.target, session.run)
-        verdict = _check_outputs(models["tuned"], loaded)
+        device = needs(run.target).device()
+        verdict = _check_outputs(models["tuned"], loaded, device)
         estimate = sum(u * t.weight for u, t in zip(untuned, tasks, strict=True))
-        latencies = _time_models(models, loaded, torch_compile, estimate, run.console)
+        latencies = _time_models(models, loaded, torch_compile, estimate, run.console, device)
         result = ModelResult(
             **run.record(outcome),
             model=loaded.name,
@@ -247,7 +249,7 @@ def _measure_untuned_tasks(
 
 
 def _untuned_latency(task, target, runner, call_s: float) -> tuple[float, str]:
-    if call_s >= measure.LONG_CALL_S:
+    if call_s >= timing.LONG_CALL_S:
         return call_s, "one call"
     latency, error = measure.measure_module(task.mod, target, runner, np.median)
     if latency is None:  # the reference call ran: its time stands, stated as such
@@ -285,20 +287,20 @@ def _build_models(relax_mod, lowered, target, run: RunDir) -> tuple[dict, set[st
     return {"untuned": untuned, "tuned": tuned}, scheduled
 
 
-def _vm(executable):
+def _vm(executable, device):
     from tvm import relax
 
-    return relax.VirtualMachine(executable, tvm.cpu())
+    return relax.VirtualMachine(executable, device)
 
 
-def _run_vm(vm, inputs: list[np.ndarray]) -> np.ndarray:
-    out = vm["main"](*[tvm.runtime.tensor(x) for x in inputs])
+def _run_vm(vm, inputs: list[np.ndarray], device) -> np.ndarray:
+    out = vm["main"](*[tvm.runtime.tensor(x, device) for x in inputs])
     return (out[0] if isinstance(out, tvm.ir.Array | list | tuple) else out).numpy()
 
 
-def _check_outputs(executable, model: LoadedModel) -> dict:
+def _check_outputs(executable, model: LoadedModel, device) -> dict:
     expected = model.reference_output()
-    output = _run_vm(_vm(executable), model.inputs)
+    output = _run_vm(_vm(executable, device), model.inputs, device)
     if output.shape != expected.shape:
         return {"correct": False, "max_rel_error": float("inf")}
     error = max_relative_error(output, expected)
@@ -311,13 +313,18 @@ UNTUNED_ESTIMATE_FROM_S = 10.0
 
 
 def _time_models(
-    models: dict, model: LoadedModel, torch_compile: bool, untuned_estimate: float, console
+    models: dict,
+    model: LoadedModel,
+    torch_compile: bool,
+    untuned_estimate: float,
+    console,
+    device,
 ) -> dict:
     """End-to-end seconds per call: the untuned and tuned TVM builds, then the model's own
     library (PyTorch eager and ``torch.compile``, or ONNX Runtime), on the same inputs, one
     after another in this process. Each cell says how it was timed."""
     console.print("timing the untuned and tuned models and the model's own library")
-    inputs = [tvm.runtime.tensor(x) for x in model.inputs]
+    inputs = [tvm.runtime.tensor(x, device) for x in model.inputs]
     latency = {}
     for name, executable in models.items():
         if name == "untuned" and untuned_estimate >= UNTUNED_ESTIMATE_FROM_S:
@@ -326,24 +333,12 @@ def _time_models(
                 "protocol": "estimate: the sum of the untuned tasks' times",
             }
             continue
-        latency[f"tvm_{name}"] = _time_vm(_vm(executable), inputs)
+        latency[f"tvm_{name}"] = timing.time_vm(_vm(executable, device), inputs, device)
     latency |= model.time_references(torch_compile)
     for name, cell in latency.items():
         if "error" in cell:
             console.print(f"[yellow]{name}: {escape(cell['error'])}[/yellow]")
     return latency
-
-
-def _time_vm(vm, inputs: list) -> dict:
-    """A first call (also the warm-up); if it took ``LONG_CALL_S`` or more it is the time, else
-    the median of 5 repeats of 3 calls."""
-    started = time.perf_counter()
-    vm["main"](*inputs)
-    first = time.perf_counter() - started
-    if first >= measure.LONG_CALL_S:
-        return {"seconds": first, "protocol": "one call"}
-    timer = vm.time_evaluator("main", tvm.cpu(), number=3, repeat=5, min_repeat_ms=200)
-    return {"seconds": float(np.median(timer(*inputs).results)), "protocol": "median of 5"}
 
 
 def _best_by_task(samples: SampleLog) -> dict[str, float]:

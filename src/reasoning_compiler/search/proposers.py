@@ -10,12 +10,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from .language import DecisionPoint
-
-if TYPE_CHECKING:
-    from .tree import Node
 
 # Transformation name -> MetaSchedule mutator type name.
 TRANSFORMATIONS = {
@@ -36,17 +33,30 @@ class ProgramDescription:
     points: Sequence[DecisionPoint] = ()  # the decisions with their legal values
 
 
+class NodeView(Protocol):
+    """What a proposer reads of a tree node (``tree.Node`` is one), so that proposers need
+    not import the tree that imports them."""
+
+    program: Any
+    predicted: float | None
+    measured_latency: float | None
+    measure_error: str | None
+
+    @property
+    def history(self) -> tuple[str, ...]: ...
+
+
 @dataclass(frozen=True)
 class NodeContext:
     """What a proposer may look at: the node to expand, its ancestors, and the valid moves."""
 
-    node: Node
-    lineage: Sequence[Node]  # the node first, then its parent, grandparent, ... (history depth)
+    node: NodeView
+    lineage: Sequence[NodeView]  # the node first, then its parent, grandparent, ... (history depth)
     transformations: Mapping[str, float]  # valid names -> the mutator's default probability
     describe: Callable[[Any], ProgramDescription] | None = None  # a node's program, for prompts
     # This run's measured programs worth showing, fastest first: the few fastest and the few
     # slowest (``MCTS.FEEDBACK``), never anything from another run.
-    measured: Sequence[Node] = ()
+    measured: Sequence[NodeView] = ()
 
 
 @dataclass(frozen=True)
