@@ -533,7 +533,7 @@ def _llm_settings(args):
     """LLMSettings from the --llm flags, or None when none was given."""
     from .llm import LLMSettings
 
-    given = {key: getattr(args, flag[2:].replace("-", "_")) for key, flag in _LLM_FLAGS.items()}
+    given = {key: getattr(args, _dest(flag)) for key, flag in _LLM_FLAGS.items()}
     given = {key: value for key, value in given.items() if value is not None}
     if args.llm is None and not given:
         return None
@@ -546,7 +546,7 @@ def _llm_settings(args):
 def _tuning_keywords(args, err: Console) -> dict:
     """The keywords of `tune` and `tune-model` that come from `_add_tuning_options`."""
     if args.strategy is None:  # an --llm flag implies llm-mcts
-        flags = [args.llm] + [getattr(args, f[2:].replace("-", "_")) for f in _LLM_FLAGS.values()]
+        flags = [args.llm] + [getattr(args, _dest(f)) for f in _LLM_FLAGS.values()]
         named_llm = any(flag is not None for flag in flags) or None
         args.strategy = implied_strategy(named_llm, _given_options(args))
     return {

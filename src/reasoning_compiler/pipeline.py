@@ -35,7 +35,6 @@ from .errors import TuningError
 from .llm import combined_summary
 from .search.tree import SearchStats
 from .session import (
-    BASELINE_REPEATS,
     COST_MODEL_WARMUP,
     SearchPlan,
     Session,
@@ -51,6 +50,7 @@ from .session import (
 )
 from .space import design_space, rule_names
 from .target import available_cores, describe, make_target, summarize
+from .timing import BASELINE_REPEATS
 
 
 @dataclass
@@ -109,6 +109,7 @@ class Run:
         self.plan: SearchPlan | None = None
         self.target = None
         self.session: Session | None = None
+        self.subject = None  # the kernel or model, once open_session names it
         self.trials = 0
         self._ctrl_c = ctrl_c_stops(self.stop, self.console)
 

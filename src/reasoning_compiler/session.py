@@ -30,7 +30,6 @@ from tvm.s_tir.meta_schedule.measure_callback import PyMeasureCallback
 from tvm.s_tir.meta_schedule.runner import PyRunner, PyRunnerFuture
 from tvm.s_tir.meta_schedule.runner.local_runner import LocalRunnerFuture
 
-from . import timing
 from .errors import MAX_COUNT, TuningStopped, UserError, check_count
 from .rundir import RunDir, SampleLog
 from .target import available_cores
@@ -250,7 +249,6 @@ def _interactive() -> bool:
 
 
 DEFAULT_TRIALS = 64
-BASELINE_REPEATS = timing.BASELINE_REPEATS  # the untuned program's repeats (see timing.py)
 
 
 def default_work_dir(workload, strategy: str, seed: int) -> Path:

@@ -27,7 +27,6 @@ from .llm import LLMSettings
 from .pipeline import Run, RunOptions, TuneTask
 from .result import TuneResult
 from .rundir import RunDir
-from .session import BASELINE_REPEATS
 from .target import needs
 from .workloads import Kernel, load_kernel
 
@@ -167,7 +166,7 @@ def _measure_baseline(kernel: Kernel, target, run: RunDir, settings, remote=None
         expected, against = measure.run_once(untuned_mod, target, inputs), "the untuned program"
     np.save(run.expected_output_path, expected)
     # Untuned code can be slow: give it ten minutes, and time a long call once (LONG_CALL_S).
-    repeated = replace(settings, repeat=BASELINE_REPEATS)
+    repeated = replace(settings, repeat=timing.BASELINE_REPEATS)
     once_if_long = replace(check, long_s=timing.LONG_CALL_S)
     runner = measure.make_runner(repeated, once_if_long, timeout_s=600, rpc=remote)
     try:

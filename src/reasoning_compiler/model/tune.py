@@ -29,8 +29,9 @@ from ..errors import TuningError, UserError
 from ..llm import LLMSettings
 from ..pipeline import Run, RunOptions, TuneTask
 from ..rundir import RunDir, SampleLog
-from ..session import BASELINE_REPEATS, short_error
+from ..session import short_error
 from ..target import needs
+from ..timing import BASELINE_REPEATS
 from ..workloads.base import random_inputs
 from .frontend import LoadedModel, ModelError, ModelTask, extract_tasks, load_model, lower, to_relax
 from .result import ModelResult
