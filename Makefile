@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint format bench bench-model bench-libraries bench-rpc clean
+.PHONY: demo test test-fast lint format bench bench-model bench-libraries bench-cache bench-rpc clean
 
 # llama-cpp-python has no binary wheel: it is built once per user into a wheelhouse named by its
 # version and build flags, as a portable build (GGML_NATIVE=OFF: SSE4.2/AVX/AVX2/FMA/F16C/BMI2,
@@ -54,6 +54,9 @@ bench-model: $(STAMP)  # whole models: small block, 3 strategies x 15 min; paper
 
 bench-libraries: $(STAMP)  # tuned kernels vs NumPy and PyTorch: 15 min per kernel; resumable
 	$(BIN)/python benchmarks/library_parity.py
+
+bench-cache: $(STAMP)  # the tuning cache: warm starts at new shapes, a model tuned twice (~1.5 h); resumable
+	$(BIN)/python benchmarks/cache_reuse.py
 
 bench-rpc: $(STAMP)
 	$(BIN)/python benchmarks/rpc_throughput.py --servers 1,2

@@ -48,6 +48,7 @@ def main() -> None:
                 work_dir=work,
                 resume=resume,
                 overwrite=not resume,
+                cache=False,  # strategies compared cold
             )
         )
     write_report(results, args.out)

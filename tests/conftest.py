@@ -13,3 +13,10 @@ TINY_SHAPES = {
 @pytest.fixture
 def tiny_shapes():
     return TINY_SHAPES
+
+
+@pytest.fixture(autouse=True)
+def no_user_cache(monkeypatch):
+    """Tests never read or write the user's tuning cache: a run would be built from an earlier
+    test's samples. Tests of the cache pass their own directory."""
+    monkeypatch.setenv("REASONING_COMPILER_CACHE", "off")

@@ -21,7 +21,7 @@ def run_cli(*args):
         (["tune", "resnet"], "unknown workload 'resnet'"),
         (["tune", "matmul", "--preset", "huge"], "no preset 'huge'"),
         (["tune", "matmul", "--shape", "m=oops"], "malformed --shape"),
-        (["tune", "matmul", "--trials", "0"], "--trials: must be positive"),
+        (["tune", "matmul", "--trials", "-1"], "--trials: must be at least 0"),
         (["tune", "matmul", "--trials", "99999999999999999999"], "--trials: must be at most"),
         (["tune", "matmul", "--time-budget", "15 minutes"], "is not a duration like 90s"),
         (["tune", "matmul", "--time-budget", "0m"], "must be a positive duration"),

@@ -7,6 +7,7 @@ import json
 import math
 import re
 import sys
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -159,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_parser(commands)
     _add_bench_parser(commands)
+    _add_cache_parser(commands)
     rpc = commands.add_parser(
         "rpc",
         help="start TVM's RPC tracker or a measurement server",
@@ -267,9 +269,10 @@ def _add_tuning_options(parser, per_round: int, what: str) -> None:
         groups[param.group].add_argument(param.flag, **_flag_keywords(param))
     parser.add_argument(
         "--trials",
-        type=_at_least(1),
+        type=_at_least(0),
         help="samples to measure on hardware, failed ones included (default: 64, or no limit "
-        "with --time-budget; with --resume, the total including earlier sessions)",
+        "with --time-budget; with --resume, the total including earlier sessions); 0 measures "
+        "nothing new and builds from the tuning cache",
     )
     parser.add_argument(
         "--time-budget",
@@ -307,6 +310,25 @@ def _add_tuning_options(parser, per_round: int, what: str) -> None:
         'e.g. \'{"kind": "cuda", "arch": "sm_90"}\'',
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    cache = parser.add_argument_group(
+        "tuning cache",
+        "Every sample goes into a cache per user. A run it already knows (same program, shape,\n"
+        "dtype and target; the samples asked for) is built from it without measuring; a new\n"
+        "shape starts from the nearest known ones. See `reasoning-compiler cache --help`.",
+    )
+    _add_cache_location(cache)
+    cache.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write the tuning cache"
+    )
+
+
+def _add_cache_location(parser) -> None:
+    parser.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="the tuning cache's directory (default: $REASONING_COMPILER_CACHE, else "
+        "~/.cache/reasoning-compiler/tuning; 'off' disables it)",
+    )
 
 
 def _add_model_parser(commands) -> None:
@@ -474,6 +496,85 @@ def _print_models(console: Console) -> None:
         console.print(f"[bold]{block.name}[/bold]: {escape(block.summary)}")
 
 
+def _add_cache_parser(commands) -> None:
+    cache = commands.add_parser(
+        "cache",
+        help="show, share or clear the tuning cache",
+        description="The tuning cache holds every sample of every run, keyed by program "
+        "(structure, shape, dtype) and target (CPU model, features, cores). Export it (or one "
+        "workload of it) as one file for a colleague or a serving machine; import theirs. "
+        "Records of another target are kept apart and never used for this one.",
+    )
+    _add_cache_location(cache)
+    actions = cache.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    info = actions.add_parser("info", help="what the cache holds, per target and shape")
+    info.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    export = actions.add_parser("export", help="write the cache (or part of it) to one file")
+    export.add_argument("file", help="the file to write (must not exist)")
+    export.add_argument("--workload", help="only this workload (e.g. llama3-8b-attention)")
+    export.add_argument(
+        "--this-target", action="store_true", help="only records of this machine's target"
+    )
+    imported = actions.add_parser("import", help="add the records of an exported file")
+    imported.add_argument("file", help="a file written by `cache export`")
+    clear = actions.add_parser("clear", help="delete the cache")
+    clear.add_argument("--yes", action="store_true", help="really delete it")
+
+
+def _cache(args, out: Console) -> int:
+    """`cache info|export|import|clear`."""
+    from .cache import location, target_key
+    from .cache.store import FILE_NAME, CacheStore, refuse
+
+    if args.action is None:
+        raise UserError("say which: `cache info`, `export`, `import` or `clear` (see --help)")
+    where = location(args.cache)
+    if where is None:
+        raise UserError("the tuning cache is off (--cache or $REASONING_COMPILER_CACHE)")
+    path = where / FILE_NAME
+    if args.action == "clear":
+        if not args.yes:
+            raise UserError(f"this deletes {path}; pass --yes to do it")
+        path.unlink(missing_ok=True)
+        out.print(f"deleted {path}")
+        return 0
+    store = CacheStore(path, warn=refuse)
+    if args.action == "import":
+        added = store.import_from(Path(args.file))
+        out.print(f"{added['new_records']} new records into {path}")
+        for key, count in added["records_by_target"].items():
+            out.print(f"  {count} records of target {escape(key)}")
+        return 0
+    from .target import make_target  # imports TVM
+
+    here = target_key(make_target("host"))
+    if args.action == "export":
+        count = store.export(
+            Path(args.file), family=args.workload, target_key=here if args.this_target else None
+        )
+        out.print(f"{count} records written to {args.file}")
+        return 0
+    rows = store.summary()
+    if args.json:
+        out.print_json(data={"path": str(path), "this_target": here, "entries": rows})
+        return 0
+    table = Table(title=f"tuning cache {path}")
+    for column in ("target", "workload", "shape", "samples", "best"):
+        table.add_column(column)
+    for row in rows:
+        mark = " (this machine)" if row["target"] == here else ""
+        best = "failed" if row["best_s"] is None else f"{row['best_s'] * 1e3:.3f} ms"
+        table.add_row(
+            escape(row["target"].split(" ", 1)[-1] + mark),
+            escape(str(row["family"])),
+            escape(json.dumps(row["shape"])),
+            str(row["samples"]),
+            best,
+        )
+    out.print(table)
+    return 0
+
+
 def _serve(args) -> int:
     """`rpc tracker` / `rpc server`: run until Ctrl-C (exit 0)."""
     from . import rpc  # imports TVM
@@ -563,6 +664,7 @@ def _tuning_keywords(args, err: Console) -> dict:
         "target": args.target,
         "progress": not args.quiet,
         "console": err,
+        "cache": False if args.no_cache else args.cache,
     }
 
 
@@ -610,6 +712,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args)
         if args.command == "bench":
             return _bench(args, err)
+        if args.command == "cache":
+            return _cache(args, out)
         if args.command == "tune-model":
             return _tune_model(args, out, err)
         if (args.rpc_key or args.rpc_workers) and not args.rpc:

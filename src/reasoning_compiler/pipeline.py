@@ -6,10 +6,11 @@
         subject = load it                 # a kernel, or a model lowered into tasks
         run.plan_search()                 # strategy, its parameters, the LLM (opened now)
         run.pick_target()
-        run.open_session(subject, extra)  # the work dir: config, sample log, resume
+        run.open_session(subject, extra)  # the work dir: config, sample log, resume; the cache
+        to_tune = run.plan_reuse(tasks)   # tasks the tuning cache knows are built from it
         ... measure the tasks untuned (the front door's job: what samples must reproduce)
         outcome = run.tune(tasks, runner) # MetaSchedule's task scheduler, our strategy
-        ... build and check the best, time it against the libraries
+        ... build and check the best (``run.database()``), time it against the libraries
         result = Result(**run.record(outcome), ...)
         run.save(result)
 
@@ -31,7 +32,8 @@ from tvm.s_tir.meta_schedule.search_strategy import PySearchStrategy
 from tvm.s_tir.meta_schedule.utils import fork_seed
 
 from . import measure
-from .errors import TuningError
+from .cache import CachedTask, TuningCache, WarmStarted
+from .errors import TuningError, UserError
 from .llm import combined_summary
 from .search.tree import SearchStats
 from .session import (
@@ -71,6 +73,7 @@ class RunOptions:
     progress: bool = True
     console: Console | None = None
     settings: measure.MeasureSettings | None = None
+    cache: str | Path | bool | None = None  # a directory, False/"off", None: the default
 
 
 @dataclass
@@ -82,6 +85,8 @@ class TuneTask:
     problem: str  # what the LLM is told the program is
     weight: int = 1  # calls per model call: the task scheduler's weight
     before_batch: Callable[[], None] | None = None  # e.g. tell the output check the task
+    family: str | None = None  # the workload it is a shape of: the cache's warm starts
+    shape: dict | None = None
 
 
 @dataclass
@@ -111,6 +116,9 @@ class Run:
         self.session: Session | None = None
         self.subject = None  # the kernel or model, once open_session names it
         self.trials = 0
+        self.cache: TuningCache | None = None
+        self.cached: list[CachedTask] = []  # the run's tasks as the cache knows them
+        self.reuse: dict = {"cache": None}
         self._ctrl_c = ctrl_c_stops(self.stop, self.console)
 
     def __enter__(self) -> Run:
@@ -162,7 +170,57 @@ class Run:
             console=self.console,
             started=self.started,
         )
+        self._open_cache()
         return self.session
+
+    def _open_cache(self) -> None:
+        warn = lambda text: self.console.print(f"[yellow]warning: {text}[/yellow]")  # noqa: E731
+        self.cache = TuningCache.open(self.options.cache, self.target, warn)
+        self.reuse = {"cache": str(self.cache.directory) if self.cache else None}
+
+    def plan_reuse(self, tasks: list[TuneTask]) -> list[TuneTask]:
+        """The tasks to tune: those the tuning cache knows well enough (see
+        ``cache.plan.tasks_from_cache``) are built from it. A resumed run reuses nothing new."""
+        self.cached = [CachedTask(t.name, t.mod, t.family, t.shape) for t in tasks]
+        if not self.cache:
+            if self.trials == 0:
+                raise UserError("--trials 0 builds from the tuning cache, which is off")
+            return tasks
+        self.cache.plan(self.cached, self.trials, reuse=self.session.number == 1)
+        if not self.cache.usable:
+            self.reuse["broken"] = self.cache.store.broken
+        reused = [c for c in self.cached if c.from_cache]
+        self.reuse |= {
+            "target_key": self.cache.target_key.split()[0],
+            "known_samples": {c.name: c.known for c in self.cached},
+            "tasks_from_cache": [c.name for c in reused],
+        }
+        if reused:
+            self.console.print(
+                f"[green]tuning cache: {len(reused)} of {len(tasks)} task(s) built from "
+                f"{sum(c.known for c in reused)} known samples[/green]"
+            )
+        if self.trials == 0 and not any(c.known for c in self.cached):
+            raise UserError(
+                f"--trials 0 builds from the tuning cache, but it knows nothing of "
+                f"{self.subject.describe()} on this target; tune it first with --trials N"
+            )
+        return [t for t, c in zip(tasks, self.cached, strict=True) if not c.from_cache]
+
+    def database(self):
+        """What the build reads: this run's database and the cache's best known programs."""
+        own = ms.database.JSONDatabase(work_dir=str(self.session.run.path))
+        known = [c for c in self.cached if c.known]
+        if not self.cache or not self.cache.usable or not known:
+            return own
+        return ms.database.UnionDatabase(own, self.cache.database(known))
+
+    def known_best(self, name: str) -> float | None:
+        """The fastest latency the cache knows for a task (measured by an earlier run)."""
+        task = next((c for c in self.cached if c.name == name), None)
+        if not self.cache or task is None or not task.known:
+            return None
+        return self.cache.best_seconds(task)
 
     def tune(
         self,
@@ -179,19 +237,22 @@ class Run:
         session, stats = self.session, SearchStats()
         start = time.perf_counter()
         remaining = session.remaining(self.trials)
-        if remaining <= 0:
+        if remaining <= 0 or not tasks:
             return TuneOutcome(0.0, stats)
         cost_model = open_cost_model(session.run, session.number > 1, session.console)
         proposers = [self.plan.proposer(self._problem(t), session) for t in tasks]
         strategies = [
-            self.plan.search.create(self.plan.params, stats, cost_model, p) for p in proposers
+            self._warm(t, self.plan.search.create(self.plan.params, stats, cost_model, p))
+            for t, p in zip(tasks, proposers, strict=True)
         ]
 
         def after_round():
             on_round()
             session.save_cost_model(cost_model)
 
-        names = [t.name for t in tasks] if len(tasks) > 1 else None  # a kernel's rows: no task
+        many = len(self.cached) > 1 or len(tasks) > 1
+        names = [t.name for t in tasks] if many else None  # a kernel's rows: no task
+        recorder = session.recorder(after_round, names, self._to_cache(tasks))
         builder = measure.make_builder(self.settings)
         with quiet_metaschedule():
             try:
@@ -205,7 +266,7 @@ class Run:
                     runner=TimedRunner(runner, session.clock, session.stop, parallel_runs),
                     database=ms.database.JSONDatabase(work_dir=str(session.run.path)),
                     cost_model=cost_model,
-                    measure_callbacks=[session.recorder(after_round, tasks=names)],
+                    measure_callbacks=[recorder],
                     task_scheduler=task_scheduler,
                 )
             except Exception as err:
@@ -216,7 +277,36 @@ class Run:
                     ) from err
             finally:
                 builder.shutdown()
+        if self.cache and len(session.samples) and not self.stop.by_user:
+            self.cache.finish_run(self.cached, len(session.samples), self._origin())
         return TuneOutcome(time.perf_counter() - start, stats, proposers)
+
+    def _origin(self) -> str:
+        return str(self.session.run.path.resolve())
+
+    def _to_cache(self, tasks: list[TuneTask]):
+        """The recorder's hook: each round's samples into the tuning cache."""
+        if not self.cache:
+            return None
+        by_name = {c.name: c for c in self.cached}
+        origin = self._origin()
+
+        def add(task_id: int, measured: list, first: int) -> None:
+            self.cache.add(by_name[tasks[task_id].name], measured, origin, first)
+
+        return add
+
+    def _warm(self, task: TuneTask, strategy):
+        """A fresh run's task starts from the cache's nearest known programs (see
+        ``cache/warm_start.py``)."""
+        if not self.cache or self.session.number > 1:
+            return strategy
+        cached = next(c for c in self.cached if c.name == task.name)
+        warm = self.cache.warm_start(cached, limit=max(1, self.options.per_round // 2))
+        if not warm.programs and not warm.training:
+            return strategy
+        report = self.reuse.setdefault("warm_start", {}).setdefault(task.name, {})
+        return WarmStarted(strategy, warm, report)
 
     def _problem(self, task: TuneTask) -> str:
         return f"Program: {task.problem}\nTarget: {summarize(self.target)}"
@@ -263,6 +353,7 @@ class Run:
             "llm": combined_summary(outcome.proposers),
             "time_budget_s": o.time_budget_s,
             "budget_spent": stop.budget_spent and not stop.by_user and len(samples) < self.trials,
+            "reuse": self.reuse,
             "settings": {
                 "measure": self.settings.as_dict() | {"baseline_repeats": BASELINE_REPEATS},
                 "cost_model": {"kind": "xgb", "num_warmup_samples": COST_MODEL_WARMUP},

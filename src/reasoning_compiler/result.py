@@ -36,6 +36,7 @@ class RunResult:
     llm: dict | None = None  # LLM accounting (llm-mcts): calls, valid proposals, tokens, seconds
     time_budget_s: float | None = None  # the session's time budget, if one was given
     budget_spent: bool = False  # the session stopped because its time budget ran out
+    reuse: dict | None = None  # what came from the tuning cache (None: a result from before it)
 
     @classmethod
     def load(cls, path: str | Path):
@@ -115,6 +116,35 @@ class RunResult:
                     )
                 )
         return rows
+
+    def _reuse_rows(self) -> list[tuple[str, str]]:
+        """What the tuning cache gave this run: tasks built from it, warm starts."""
+        reuse = self.reuse
+        if reuse is None:
+            return []
+        if reuse.get("cache") is None:
+            return [("tuning cache", "off")]
+        parts = []
+        if reuse.get("tasks_from_cache"):
+            known = reuse.get("known_samples", {})
+            names = reuse["tasks_from_cache"]
+            parts.append(
+                f"{len(names)} task(s) built from {sum(known.get(n, 0) for n in names)} "
+                "known samples"
+            )
+        if best := reuse.get("best_from_cache"):
+            timed = best.get("timed_now_s")
+            now = f"{timed * 1e3:.3f} ms now" if timed else "not timed now"
+            parts.append(f"best known program: {best['cached_s'] * 1e3:.3f} ms cached, {now}")
+        warm = reuse.get("warm_start") or {}
+        if warm:
+            programs = sum(w.get("programs", 0) for w in warm.values())
+            trained = sum(w.get("trained_on", 0) for w in warm.values())
+            parts.append(
+                f"warm start: {programs} known program(s) refitted and measured first, cost "
+                f"model trained on {trained} cached samples"
+            )
+        return [("tuning cache", "; ".join(parts) or f"nothing reused ({reuse['cache']})")]
 
     def _status_rows(self) -> list[tuple[str, str]]:
         if self.interrupted:
@@ -229,6 +259,6 @@ class TuneResult(RunResult):
                 else "checked on the device, every sample"
             )
             rows.append(("output check", f"{verdict} {self.checked_against} ({detail})"))
-        rows.extend(self._status_rows())
+        rows.extend(self._reuse_rows() + self._status_rows())
         rows.append(("work dir", self.work_dir))
         return rows

@@ -156,10 +156,19 @@ class SampleRecorder(PyMeasureCallback):
     """
 
     def __init__(
-        self, samples: SampleLog, session: int, on_round, stop: StopFlag, clock, t0, tasks=None
+        self,
+        samples: SampleLog,
+        session: int,
+        on_round,
+        stop: StopFlag,
+        clock,
+        t0,
+        tasks=None,
+        on_measured=None,
     ):
         super().__init__()
         self.samples, self.session, self.on_round = samples, session, on_round
+        self.on_measured = on_measured  # (task id, [(candidate, built, ran)], first index)
         self.tasks = tasks  # task names by task id: each row says which task it measured
         self.stop, self.clock, self.t0 = stop, clock, t0
         self.add_to_database = ms.measure_callback.AddToDatabase()
@@ -172,8 +181,11 @@ class SampleRecorder(PyMeasureCallback):
         columns = [list(column) for column in zip(*measured, strict=True)] or [[], [], []]
         self.add_to_database.apply(task_scheduler, task_id, *columns)
         task = {"task": self.tasks[task_id]} if self.tasks else {}
+        first = len(self.samples) + 1
         for _, built, ran in measured:
             self.samples.append(**self._row(built, ran), **task)
+        if self.on_measured and measured:
+            self.on_measured(task_id, measured, first)  # e.g. into the tuning cache
         self.update_cost_model.apply(task_scheduler, task_id, *columns)
         self.remove_build_artifacts.apply(
             task_scheduler, task_id, measure_candidates, builder_results, runner_results
@@ -266,7 +278,7 @@ def sample_budget(trials: int | None, time_budget_s: float | None) -> int:
             raise UserError(f"--time-budget must be a positive duration, got {time_budget_s!r}")
     if trials is None:
         return DEFAULT_TRIALS if time_budget_s is None else MAX_COUNT
-    check_count("--trials", trials)
+    check_count("--trials", trials, minimum=0)  # 0: measure nothing, build from the cache
     return trials
 
 
@@ -382,9 +394,16 @@ class Session:
     def remaining(self, trials: int) -> int:
         return trials - len(self.samples)
 
-    def recorder(self, on_round, tasks: list[str] | None = None) -> SampleRecorder:
+    def recorder(self, on_round, tasks=None, on_measured=None) -> SampleRecorder:
         return SampleRecorder(
-            self.samples, self.number, on_round, self.stop, self.clock, self.started, tasks
+            self.samples,
+            self.number,
+            on_round,
+            self.stop,
+            self.clock,
+            self.started,
+            tasks,
+            on_measured,
         )
 
     def save_cost_model(self, cost_model) -> None:

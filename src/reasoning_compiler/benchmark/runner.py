@@ -95,6 +95,7 @@ def tune_arguments(spec: RunSpec, config: BenchConfig, resume: bool) -> dict:
         "work_dir": str(spec.work_dir),
         "resume": resume,
         "progress": False,
+        "cache": False,  # strategies compared cold: no arm starts from another's work
     }
 
 

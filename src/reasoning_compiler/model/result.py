@@ -70,7 +70,7 @@ class ModelResult(RunResult):
             ),
             ("library", self.library),
         ]
-        return rows + self._status_rows()
+        return rows + self._reuse_rows() + self._status_rows()
 
     def task_rows(self) -> list[tuple[str, ...]]:
         """Per task: calls, samples, untuned and tuned ms, share of the tuned model's time."""
@@ -118,7 +118,8 @@ class ModelResult(RunResult):
         ax.set_ylabel("model latency (ms)")
         ax.set_yscale("log")
         ax.set_title(f"{self.model} [{self.preset}]", fontsize=10)
-        ax.legend(fontsize=7)
+        if self.curve:  # a model built from the tuning cache has no samples to plot
+            ax.legend(fontsize=7)
         if path is not None:
             ax.figure.tight_layout()
             ax.figure.savefig(path, dpi=110)

@@ -62,6 +62,7 @@ def tune_model(
     progress: bool = True,
     console: Console | None = None,
     settings: measure.MeasureSettings | None = None,
+    cache: str | Path | bool | None = None,
 ) -> ModelResult:
     """Tune every operator of a model under one sample budget and return the measured model.
 
@@ -70,6 +71,8 @@ def tune_model(
     all tasks (default 64); MetaSchedule's ``task_scheduler`` ("gradient" or "round-robin")
     shares them out. ``strategy``, ``llm``, ``time_budget_s``, ``resume`` and the work dir are
     as for ``tune()``. ``torch_compile`` also times ``torch.compile`` (about 15 s to compile).
+    ``cache`` is the tuning cache as for ``tune()``: tasks it knows (from this model or any
+    other) are built from it, and a model tuned before with ``trials`` samples is built at once.
     """
     if task_scheduler not in TASK_SCHEDULERS:
         raise UserError(
@@ -77,7 +80,7 @@ def tune_model(
         )
     options = RunOptions(
         strategy, strategy_options, llm, trials, time_budget_s, per_round, seed, work_dir,
-        resume, overwrite, target, progress, console, settings,
+        resume, overwrite, target, progress, console, settings, cache,
     )  # fmt: skip
     with Run(options) as run:
         run.plan_search()
@@ -93,18 +96,19 @@ def tune_model(
         }
         session = run.open_session(loaded, extra)
         checks = TaskChecks(session.run.path / "expected_outputs")
+        to_tune = run.plan_reuse(_tune_tasks(tasks, checks, loaded.name, extra["shape"]))
         untuned, protocols = _measure_untuned_tasks(
             tasks, run.target, checks, run.settings, run.console
         )
         outcome = run.tune(
-            _tune_tasks(tasks, checks),
+            to_tune,
             measure.make_runner(run.settings, checks.check),
             on_round=functools.partial(_show_progress, run, tasks, untuned),
             task_scheduler=task_scheduler,
         )
 
         run.console.print("[bold]building and checking the tuned model[/bold]")
-        models, applied = _build_models(relax_mod, lowered, run.target, session.run)
+        models, applied = _build_models(relax_mod, lowered, run.target, run.database(), session.run)
         device = needs(run.target).device()
         verdict = _check_outputs(models["tuned"], loaded, device)
         estimate = sum(u * t.weight for u, t in zip(untuned, tasks, strict=True))
@@ -113,7 +117,7 @@ def tune_model(
             **run.record(outcome),
             model=loaded.name,
             task_scheduler=task_scheduler,
-            tasks=_task_rows(tasks, untuned, protocols, session.samples, applied),
+            tasks=_task_rows(tasks, untuned, protocols, session.samples, applied, _known(run)),
             latency=latencies,
             curve=_estimated_curve(tasks, untuned, session.samples),
             library=str(session.run.path / LIBRARY_NAME),
@@ -130,7 +134,7 @@ def tune_model(
         return result
 
 
-def _tune_tasks(tasks: list[ModelTask], checks: TaskChecks) -> list[TuneTask]:
+def _tune_tasks(tasks: list[ModelTask], checks: TaskChecks, model: str, shape) -> list[TuneTask]:
     """The model's tasks for the pipeline; each tells the output check its task first."""
     return [
         TuneTask(
@@ -139,9 +143,17 @@ def _tune_tasks(tasks: list[ModelTask], checks: TaskChecks) -> list[TuneTask]:
             problem=f"{task.name} (an operator of a model)",
             weight=task.weight,
             before_batch=functools.partial(checks.select, index),
+            family=f"{model}/{task.name}",
+            shape=shape,
         )
         for index, task in enumerate(tasks)
     ]
+
+
+def _known(run: Run) -> dict[str, float]:
+    """The cached latency of each task built from the tuning cache (an earlier run's)."""
+    known = {c.name: run.known_best(c.name) for c in run.cached if c.from_cache}
+    return {name: latency for name, latency in known.items() if latency is not None}
 
 
 def _show_progress(run: Run, tasks: list[ModelTask], untuned: list[float]) -> None:
@@ -258,9 +270,9 @@ def _untuned_latency(task, target, runner, call_s: float) -> tuple[float, str]:
     return latency, f"median of {BASELINE_REPEATS}"
 
 
-def _build_models(relax_mod, lowered, target, run: RunDir) -> tuple[dict, set[str]]:
+def _build_models(relax_mod, lowered, target, database, run: RunDir) -> tuple[dict, set[str]]:
     """The untuned build (tasks as written) and the tuned one (each task's best program from
-    the database; a task without one keeps its untuned loops), the tuned one exported; and
+    ``database``; a task without one keeps its untuned loops), the tuned one exported; and
     the tasks whose database program the tuned build uses.
 
     ``compile_relax`` fuses ``relax_mod`` as ``lower`` did, then applies the database, so the
@@ -269,7 +281,6 @@ def _build_models(relax_mod, lowered, target, run: RunDir) -> tuple[dict, set[st
     from tvm import relax
     from tvm.relax.transform import MetaScheduleApplyDatabase
 
-    database = ms.database.JSONDatabase(work_dir=str(run.path))
     try:
         untuned = relax.build(relax_mod, target=target)
         tuned = ms.relax_integration.compile_relax(database, relax_mod, target, params=None)
@@ -352,9 +363,16 @@ def _best_by_task(samples: SampleLog) -> dict[str, float]:
 
 
 def _task_rows(
-    tasks, untuned: list[float], protocols: list[str], samples: SampleLog, applied: set[str]
+    tasks,
+    untuned: list[float],
+    protocols: list[str],
+    samples: SampleLog,
+    applied: set[str],
+    known: dict[str, float],
 ) -> list[dict]:
     best = _best_by_task(samples)
+    for name, latency in known.items():
+        best[name] = min(latency, best.get(name, latency))
     counts: dict[str, int] = {}
     for row in samples.rows:
         counts[row.get("task")] = counts.get(row.get("task"), 0) + 1
@@ -372,6 +390,7 @@ def _task_rows(
                 "tuned_s": after,
                 "tuned": task.name in best and best[task.name] < before,
                 "in_build": task.name in applied,  # the build uses its database program
+                "from_cache": task.name in known,  # tuned_s: the tuning cache's (an earlier run)
             }
         )
     return rows

@@ -418,6 +418,11 @@ class MCTSSearch(PySearchStrategy):
         for _, sch in measured:
             self.search.tree.keys.add(space.key(sch))
 
+    def adopt(self, program: Schedule, latency: float) -> None:
+        """A program measured for this task outside the search (a warm start from the tuning
+        cache): a measured child of the root, as on resume."""
+        self.search.add_measured(program, latency)
+
     def generate_measure_candidates(self):
         count = min(self.per_round, self.trials_left)
         if count <= 0:
