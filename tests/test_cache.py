@@ -253,3 +253,34 @@ def test_a_run_with_a_damaged_cache_warns_once_and_goes_on(tmp_path):
     assert console.export_text().count("tuning cache") == 1
     saved = json.loads((tmp_path / "run" / "result.json").read_text())
     assert saved["reuse"]["broken"]
+
+
+def test_a_record_with_a_layout_transform_goes_in_and_comes_back(tmp_path):
+    """Traces hold objects MetaSchedule's JSON writes as text (a layout's IndexMap)."""
+    from tvm.s_tir import Schedule
+    from tvm.s_tir import meta_schedule as ms
+    from tvm.s_tir.meta_schedule.arg_info import ArgInfo
+    from tvm.s_tir.meta_schedule.runner import RunnerResult
+    from tvm.s_tir.meta_schedule.search_strategy import MeasureCandidate
+
+    from reasoning_compiler.cache import CachedTask, TuningCache
+    from reasoning_compiler.target import host_target
+    from reasoning_compiler.workloads import load_kernel
+
+    mod = load_kernel("matmul", None, TINY_MATMUL).mod
+    sch = Schedule(mod)
+    block = sch.get_sblock("C")
+    sch.transform_layout(block, ("write", 0), lambda i, j: (j, i))
+    assert "transform_layout" in str(sch.trace)
+    candidate = MeasureCandidate(sch, ArgInfo.from_entry_func(sch.mod))
+    built = ms.builder.BuilderResult(artifact_path=None, error_msg=None)
+    ran = RunnerResult(run_secs=[2e-3], error_msg=None)
+
+    warnings = []
+    cache = TuningCache(tmp_path, host_target(), warnings.append)
+    (task,) = cache.plan([CachedTask("main", mod, "matmul", TINY_MATMUL)], trials=8)
+    cache.add(task, [(candidate, built, ran)], "run", 1)
+    assert warnings == [] and cache.store.counts(cache.target_key, [task.key]) == [1]
+    task.known = 1
+    found = cache.database([task]).query_schedule(mod, cache.target, workload_name="main")
+    assert "transform_layout" in str(found.trace)

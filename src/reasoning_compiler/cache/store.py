@@ -75,12 +75,13 @@ class CacheStore:
             with self._connect() as db:
                 db.executescript(SCHEMA)
         except (sqlite3.Error, OSError) as err:
-            self._fail(err)
+            self.fail(err)
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
 
-    def _fail(self, err: Exception) -> None:
+    def fail(self, err: Exception) -> None:
+        """The cache is unusable from now on: one warning, then every method is a no-op."""
         if self.broken is None:
             self.broken = str(err) or type(err).__name__
             self._warn(
@@ -101,7 +102,7 @@ class CacheStore:
             finally:
                 db.close()
         except (sqlite3.Error, OSError, ValueError) as err:
-            self._fail(err)
+            self.fail(err)
             return default
 
     # ---- writing

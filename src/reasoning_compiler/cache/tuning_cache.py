@@ -22,6 +22,8 @@ from pathlib import Path
 import tvm
 import tvm_ffi
 from tvm.s_tir import meta_schedule as ms
+from tvm.s_tir.meta_schedule import _ffi_api
+from tvm.tirx import FloatImm, IntImm
 
 from .plan import nearest_first, tasks_from_cache
 from .store import FILE_NAME, CacheStore, Known, Sample
@@ -110,7 +112,10 @@ class TuningCache:
         for task in tasks:
             task.key = workload_key(task.mod)
             self.store.add_workload(
-                task.key, task.family, task.shape, _plain(ms.database.Workload(task.mod).as_json())
+                task.key,
+                task.family,
+                task.shape,
+                _plain(_ffi_api.WorkloadAsJSON(ms.database.Workload(task.mod))),
             )
         keys = [t.key for t in tasks]
         counts = self.store.counts(self.target_key, keys)
@@ -138,7 +143,14 @@ class TuningCache:
 
     def add(self, task: CachedTask, measured: list, origin: str, first_index: int) -> None:
         """One round's samples of ``task``: (MeasureCandidate, BuilderResult, RunnerResult),
-        numbered from ``first_index`` in the run at ``origin``."""
+        numbered from ``first_index`` in the run at ``origin``. A sample the cache cannot take
+        ends the cache for this run (one warning), never the run."""
+        try:
+            self.store.add(self._samples(task, measured, origin, first_index))
+        except Exception as err:
+            self.store.fail(err)
+
+    def _samples(self, task: CachedTask, measured: list, origin: str, first_index: int):
         workload = ms.database.Workload(task.mod)
         samples = []
         for i, (candidate, built, ran) in enumerate(measured):
@@ -156,11 +168,11 @@ class TuningCache:
                     self.target_key,
                     task.key,
                     sum(secs) / len(secs) if secs else None,
-                    _plain(record.as_json()),
+                    _plain(_ffi_api.TuningRecordAsJSON(record)),
                     f"{origin}#{first_index + i}",
                 )
             )
-        self.store.add(samples)
+        return samples
 
     def finish_run(self, tasks: list[CachedTask], samples: int, origin: str) -> None:
         self.store.add_run(self.target_key, [t.key for t in tasks], samples, origin)
@@ -173,7 +185,10 @@ class TuningCache:
             if best:
                 workload = database.commit_workload(task.mod)
                 for k in best:
-                    database.commit_tuning_record(to_record(k, workload))
+                    try:
+                        database.commit_tuning_record(to_record(k, workload))
+                    except Exception:  # a record this TVM cannot read: the others still serve
+                        continue
         return database
 
     def best_seconds(self, task: CachedTask) -> float | None:
@@ -188,9 +203,16 @@ def to_record(known: Known, workload=None) -> ms.database.TuningRecord:
 
 
 def _plain(value):
-    """TVM's JSON objects (Arrays, Maps, Strings) as plain Python."""
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value if not isinstance(value, str) else str(value)
-    if hasattr(value, "items"):
+    """TVM's JSON objects as plain Python, as MetaSchedule's JSON database writes them: other
+    objects in a trace (e.g. a layout transform's IndexMap) as their TVM JSON text."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, IntImm | FloatImm):
+        return value.value
+    if isinstance(value, tvm_ffi.Map):
         return {str(k): _plain(v) for k, v in value.items()}
-    return [_plain(v) for v in value]
+    if isinstance(value, tvm_ffi.Array | list | tuple):
+        return [_plain(v) for v in value]
+    return tvm.ir.save_json(value)
