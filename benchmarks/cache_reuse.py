@@ -3,14 +3,15 @@
     python benchmarks/cache_reuse.py [--seeds 0,1,2] [--out benchmarks/results/cache-reuse]
         [--model llama3-8b-decoder --model-trials 64] [--skip-model]
 
-Part 1, per seed, one run after another in this process: ``llama3-8b-attention`` [small]
-tuned cold at seq_len 256 for 200 samples into a fresh cache; then, each from a copy of that
-cache (so that neither warm run learns from the other), warm runs at seq_len 384 and 512 for 36
-samples; then cold runs (no cache) at 384 and 512 for 200 samples. Part 2: ``tune-model`` twice
-on the same model with one cache; the second run's wall time is the time to a built, checked
-model. All runs are mcts (the default strategy); each speedup is against the untuned kernel
-measured in its own run, and each run's best latency is compared too. Finished runs are kept:
-a stopped benchmark resumes. Writes report.md, results.json and figure.png to --out.
+Part 1 (first, as it is short): ``tune-model`` twice on the same model with one cache; the
+second run's wall time is the time to a built, checked model. Part 2, per seed, one run after
+another in this process: ``llama3-8b-attention`` [small] tuned cold at seq_len 256 for 200
+samples into a fresh cache; then, each from a copy of that cache (so that neither warm run
+learns from the other), warm runs at seq_len 384 and 512 for 36 samples; then cold runs (no
+cache) at 384 and 512 for 200 samples. All runs are mcts (the default strategy); each speedup
+is against the untuned kernel measured in its own run, and each run's best latency is compared
+too. Finished runs are kept: a stopped benchmark resumes. Writes report.md, results.json and
+figure.png to --out.
 """
 
 from __future__ import annotations
@@ -39,12 +40,12 @@ def main() -> None:
     parser.add_argument("--model-trials", type=int, default=64)
     parser.add_argument("--skip-model", action="store_true")
     args = parser.parse_args()
-    seeds = [int(s) for s in args.seeds.split(",")]
+    seeds = [int(s) for s in args.seeds.split(",") if s]
+    models = [] if args.skip_model else model_twice(args.model, args.model_trials, args.out)
     rows = []
     for seed in seeds:
         rows += shapes_for_seed(seed, args.out)
-        write_report(rows, [], args.out)
-    models = [] if args.skip_model else model_twice(args.model, args.model_trials, args.out)
+        write_report(rows, models, args.out)
     write_report(rows, models, args.out)
 
 
@@ -149,7 +150,7 @@ def write_report(rows: list[dict], models: list[ModelResult], out: Path) -> None
     out.mkdir(parents=True, exist_ok=True)
     data = {"kernels": rows, "models": [m.to_dict() for m in models]}
     (out / "results.json").write_text(json.dumps(data, indent=1) + "\n")
-    target = rows[0]["target"] if rows else {}
+    target = rows[0]["target"] if rows else (models[0].target if models else {})
     lines = [
         f"# Tuning cache: warm starts at new shapes ({WORKLOAD} [small]), a model tuned twice",
         "",
