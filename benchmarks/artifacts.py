@@ -1,8 +1,9 @@
-"""Pack or unpack a benchmark's per-run artifacts: its runs' fastest programs and LLM transcripts.
+"""Pack or unpack a benchmark's per-run artifacts: fastest programs, LLM transcripts, caches.
 
 Git keeps what each benchmark's report is computed from: ``report.md``, ``results.json``, the
-figures, and per run ``result.json``, ``samples.jsonl`` and ``run.json``. The programs and the
-transcripts (most of the bytes) go into one compressed archive per benchmark,
+figures, and per run ``result.json``, ``samples.jsonl`` and ``run.json``. The programs, the
+transcripts and the tuning caches (``cache_reuse.py``'s; most of the bytes) go into one
+compressed archive per benchmark,
 ``artifacts.tar.xz`` beside its report, and are ignored by git where they lie.
 
     python benchmarks/artifacts.py pack benchmarks/results/llm-paired    # after a benchmark
@@ -24,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 ARCHIVE = "artifacts.tar.xz"
-ARTIFACTS = ("best_program.py", "llm_transcript.jsonl")
+ARTIFACTS = ("best_program.py", "llm_transcript.jsonl", "tuning-cache.sqlite")
 
 
 def on_disk(bench: Path) -> dict[str, bytes]:

@@ -39,7 +39,13 @@ def main() -> None:
     parser.add_argument("--model", default="llama3-8b-decoder")
     parser.add_argument("--model-trials", type=int, default=64)
     parser.add_argument("--skip-model", action="store_true")
+    parser.add_argument(
+        "--report-only", action="store_true", help="tune nothing: report the finished runs"
+    )
     args = parser.parse_args()
+    if args.report_only:
+        write_report(finished_rows(args.out), finished_models(args.out), args.out)
+        return
     seeds = [int(s) for s in args.seeds.split(",") if s]
     models = [] if args.skip_model else model_twice(args.model, args.model_trials, args.out)
     rows = []
@@ -47,6 +53,20 @@ def main() -> None:
         rows += shapes_for_seed(seed, args.out)
         write_report(rows, models, args.out)
     write_report(rows, models, args.out)
+
+
+def finished_rows(out: Path) -> list[dict]:
+    rows = []
+    for path in sorted((out / "runs").glob("seed*/*-*/result.json")):
+        kind, seq = path.parent.name.split("-")
+        seed = int(path.parent.parent.name.removeprefix("seed"))
+        rows.append(row(kind, int(seq), seed, TuneResult.load(path)))
+    return rows
+
+
+def finished_models(out: Path) -> list[ModelResult]:
+    paths = [out / "runs" / f"model-{name}" / "result.json" for name in ("first", "second")]
+    return [ModelResult.load(p) for p in paths if p.exists()]
 
 
 def shapes_for_seed(seed: int, out: Path) -> list[dict]:
@@ -61,13 +81,16 @@ def shapes_for_seed(seed: int, out: Path) -> list[dict]:
         )
     ]
     for seq in NEW_SEQS:
-        cache = runs / f"cache-{seq}"
-        if not (cache / FILE_NAME).exists():  # a copy of the 256 cache, before any warm run
-            cache.mkdir(parents=True, exist_ok=True)
+        work, cache = runs / f"warm-{seq}", runs / f"cache-{seq}"
+        if not (work / "result.json").exists() and not (cache / FILE_NAME).exists():
+            if not (source_cache / FILE_NAME).exists():  # packed by an earlier session
+                raise SystemExit(
+                    f"{source_cache / FILE_NAME} is missing: unpack this benchmark's artifacts "
+                    f"first (python benchmarks/artifacts.py unpack {out})"
+                )
+            cache.mkdir(parents=True, exist_ok=True)  # a copy of the 256 cache, before warm runs
             shutil.copy(source_cache / FILE_NAME, cache / FILE_NAME)
-        rows.append(
-            row("warm", seq, seed, run_kernel(seq, WARM_TRIALS, seed, runs / f"warm-{seq}", cache))
-        )
+        rows.append(row("warm", seq, seed, run_kernel(seq, WARM_TRIALS, seed, work, cache)))
     for seq in NEW_SEQS:
         rows.append(
             row("cold", seq, seed, run_kernel(seq, COLD_TRIALS, seed, runs / f"cold-{seq}", False))
@@ -159,8 +182,8 @@ def write_report(rows: list[dict], models: list[ModelResult], out: Path) -> None
         f"start from a copy of the cache of the cold seq_len {SOURCE_SEQ} run of the same seed.",
         "",
         "| seq_len | seed | cold @36 | cold @200 | warm @36 | warm @36 / cold @200 (latency) | "
-        "warm reused |",
-        "|---|---|---|---|---|---|---|",
+        "wall s: cold (200) / warm (36) | warm reused |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     ratios = {}
     for seq in NEW_SEQS:
@@ -174,7 +197,8 @@ def write_report(rows: list[dict], models: list[ModelResult], out: Path) -> None
             w = (warm["reuse"] or {}).get("warm_start", {}).get("main", {})
             lines.append(
                 f"| {seq} | {seed} | {cold['speedup_at_36']:.2f}x | {cold['speedup_at_200']:.2f}x "
-                f"| {warm['speedup_at_36']:.2f}x | {ratio:.2f} | {w.get('programs', 0)} programs, "
+                f"| {warm['speedup_at_36']:.2f}x | {ratio:.2f} | "
+                f"{cold['wall_s']:.0f} / {warm['wall_s']:.0f} | {w.get('programs', 0)} programs, "
                 f"cost model on {w.get('trained_on', 0)} samples |"
             )
     lines += [
@@ -190,22 +214,29 @@ def write_report(rows: list[dict], models: list[ModelResult], out: Path) -> None
         )
     if models:
         lines += ["", f"## `tune-model {models[0].model}` twice, one cache", ""]
-        lines += ["| run | samples | wall s | tasks from cache | tuned model ms | correct |"]
-        lines += ["|---|---|---|---|---|---|"]
+        lines += [
+            "| run | samples | wall s | tasks built from the cache (with a known program) | "
+            "untuned ms | tuned ms | PyTorch eager ms | correct |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for name, m in zip(("first", "second"), models, strict=False):
             from_cache = len((m.reuse or {}).get("tasks_from_cache", []))
-            tuned = m.seconds("tvm_tuned")
+            with_program = sum(bool(t.get("from_cache")) for t in m.tasks)
+            ms = {
+                k: f"{m.seconds(k) * 1e3:.3f}" for k in ("tvm_untuned", "tvm_tuned", "torch_eager")
+            }
             lines.append(
                 f"| {name} | {m.trials} | {m.wall_seconds:.1f} | {from_cache} of {len(m.tasks)} "
-                f"| {tuned * 1e3:.3f} | {m.correct} |"
+                f"({with_program}) | {ms['tvm_untuned']} | {ms['tvm_tuned']} | "
+                f"{ms['torch_eager']} | {m.correct} |"
             )
-        if len(models) == 2:
-            split = models[1].time_split
-            lines.append("")
-            lines.append(
-                "Second run's wall time by stage (s): "
-                + ", ".join(f"{k} {v:.1f}" for k, v in split.items())
-            )
+        lines += [
+            "",
+            "The second run's wall time is everything from start to a built, checked and timed "
+            "model: export, untuned tasks, the build from the cache, the output check and the "
+            "timings (PyTorch eager and torch.compile included). Both runs time their models in "
+            "their own process, minutes apart.",
+        ]
     (out / "report.md").write_text("\n".join(lines) + "\n")
     _plot(rows, out)
     print((out / "report.md").read_text(), flush=True)
