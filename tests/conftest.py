@@ -19,4 +19,4 @@ def tiny_shapes():
 def no_user_cache(monkeypatch):
     """Tests never read or write the user's tuning cache: a run would be built from an earlier
     test's samples. Tests of the cache pass their own directory."""
-    monkeypatch.setenv("REASONING_COMPILER_CACHE", "off")
+    monkeypatch.setenv("REASONING_COMPILER_TUNING_CACHE", "off")

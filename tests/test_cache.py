@@ -213,7 +213,7 @@ def test_two_concurrent_runs_write_the_cache_without_loss(tmp_path):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, "REASONING_COMPILER_CACHE": "off"},
+            env={**os.environ, "REASONING_COMPILER_TUNING_CACHE": "off"},
         )
 
     runs = [start(0), start(1)]

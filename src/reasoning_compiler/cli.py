@@ -326,7 +326,7 @@ def _add_cache_location(parser) -> None:
     parser.add_argument(
         "--cache",
         metavar="DIR",
-        help="the tuning cache's directory (default: $REASONING_COMPILER_CACHE, else "
+        help="the tuning cache's directory (default: $REASONING_COMPILER_TUNING_CACHE, else "
         "~/.cache/reasoning-compiler/tuning; 'off' disables it)",
     )
 
@@ -530,7 +530,7 @@ def _cache(args, out: Console) -> int:
         raise UserError("say which: `cache info`, `export`, `import` or `clear` (see --help)")
     where = location(args.cache)
     if where is None:
-        raise UserError("the tuning cache is off (--cache or $REASONING_COMPILER_CACHE)")
+        raise UserError("the tuning cache is off (--cache or $REASONING_COMPILER_TUNING_CACHE)")
     path = where / FILE_NAME
     if args.action == "clear":
         if not args.yes:

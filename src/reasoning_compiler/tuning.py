@@ -81,7 +81,7 @@ def tune(
     ``compare=True`` also times the same operator in NumPy and PyTorch on this machine, on the
     run's own inputs (built-in workloads), into ``result.compare``.
 
-    ``cache`` is the tuning cache's directory (default: ``$REASONING_COMPILER_CACHE``, else
+    ``cache`` is the tuning cache's directory (default: ``$REASONING_COMPILER_TUNING_CACHE``, else
     ``~/.cache/reasoning-compiler/tuning``; False or "off": none). Every sample goes into it; a
     kernel it knows with ``trials`` samples (or any, with ``trials=0``) is built from it, and a
     new shape starts from the nearest known ones (``result.reuse`` says what was reused).

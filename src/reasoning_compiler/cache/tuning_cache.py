@@ -28,7 +28,7 @@ from tvm.tirx import FloatImm, IntImm
 from .plan import nearest_first, tasks_from_cache
 from .store import FILE_NAME, CacheStore, Known, Sample
 
-ENV_VAR = "REASONING_COMPILER_CACHE"
+ENV_VAR = "REASONING_COMPILER_TUNING_CACHE"
 OFF = ("off", "none", "0", "false", "no")
 WARM_PROGRAMS = 8  # at most this many known programs open a new shape's first round
 TRAINING_SAMPLES = 512  # the cost model learns from at most this many cached samples
@@ -37,13 +37,15 @@ FAILED_RUN_SECS = 1e10  # MetaSchedule's run time for a failed sample
 
 
 def default_location() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "reasoning-compiler" / "tuning"
+    """``tuning`` in the project's cache directory, beside the local models (``llm.models``)."""
+    root = os.environ.get("REASONING_COMPILER_CACHE", "~/.cache/reasoning-compiler")
+    return Path(root).expanduser() / "tuning"
 
 
 def location(choice: str | Path | bool | None = None) -> Path | None:
     """Where the cache lives: ``choice`` (a directory, or False/"off"), else the
-    ``REASONING_COMPILER_CACHE`` environment variable, else the user's cache directory."""
+    ``REASONING_COMPILER_TUNING_CACHE`` environment variable, else ``tuning`` in the project's
+    cache directory (``$REASONING_COMPILER_CACHE``, as for the local models)."""
     if choice is None:
         choice = os.environ.get(ENV_VAR) or default_location()
     if choice is False or str(choice).strip().lower() in OFF:
