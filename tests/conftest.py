@@ -1,4 +1,11 @@
+import os
+
 import pytest
+
+# Tests never read or write the user's tuning cache (a run would be built from an earlier test's
+# samples). Set at import, not in a fixture, so module-scoped fixtures that tune see it too.
+# Tests of the cache pass their own directory.
+os.environ["REASONING_COMPILER_TUNING_CACHE"] = "off"
 
 # Shapes small enough that a handful of samples tunes in seconds, same structure as the presets.
 TINY_SHAPES = {
@@ -13,10 +20,3 @@ TINY_SHAPES = {
 @pytest.fixture
 def tiny_shapes():
     return TINY_SHAPES
-
-
-@pytest.fixture(autouse=True)
-def no_user_cache(monkeypatch):
-    """Tests never read or write the user's tuning cache: a run would be built from an earlier
-    test's samples. Tests of the cache pass their own directory."""
-    monkeypatch.setenv("REASONING_COMPILER_TUNING_CACHE", "off")
