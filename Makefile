@@ -32,7 +32,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15  # the slowest tests, named in the log
 
 test-fast: $(STAMP)  # the inner loop: nothing tuned, no model loaded (about a minute)
 	$(BIN)/ruff check src tests benchmarks

@@ -28,7 +28,7 @@ from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 
 import reasoning_compiler as rc
 from reasoning_compiler.measure import fast_build
-from reasoning_compiler.search.metaschedule import latency_of
+from reasoning_compiler.search.mcts_strategy import latency_of
 from reasoning_compiler.target import host_target, runtime_threads
 
 NUMBER = 3  # the runner's calls per timing (MeasureSettings.number)

@@ -15,7 +15,7 @@ from reasoning_compiler.errors import UserError
 from reasoning_compiler.llm import LLMProposer, LLMSettings, LocalLLM, Transcript, open_llm
 from reasoning_compiler.llm.backends import Request
 from reasoning_compiler.llm.parse import parse_answer
-from reasoning_compiler.search.metaschedule import MCTSSearch
+from reasoning_compiler.search.mcts_strategy import MCTSSearch
 from reasoning_compiler.target import make_target
 from reasoning_compiler.workloads import load_kernel
 from search_driver import drive

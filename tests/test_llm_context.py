@@ -9,8 +9,8 @@ from tvm.s_tir import meta_schedule as ms
 
 from reasoning_compiler import measure
 from reasoning_compiler.llm import LLMProposer, LLMSettings, Transcript, open_llm
-from reasoning_compiler.search.metaschedule import ScheduleSpace
 from reasoning_compiler.search.proposers import NodeContext
+from reasoning_compiler.search.schedule_space import ScheduleSpace
 from reasoning_compiler.search.tree import Tree
 from reasoning_compiler.target import make_target, summarize
 from reasoning_compiler.workloads import load_kernel

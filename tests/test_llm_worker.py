@@ -95,7 +95,7 @@ def test_a_hung_worker_is_stopped_at_the_timeout():
         llm.complete(REQUEST)
     assert hang.value.reason == "timeout"
     assert not _alive(pid)
-    llm.timeout_s = 60
+    llm.timeout_s = 600  # the restart and answer, however loaded the machine is
     assert llm.complete(REQUEST).text.startswith("Transformations to apply:")
 
 

@@ -10,7 +10,8 @@ from tvm.s_tir import meta_schedule as ms
 import reasoning_compiler as rc
 from conftest import TINY_SHAPES
 from reasoning_compiler import cli, measure
-from reasoning_compiler.search.metaschedule import MCTSSearch, ScheduleSpace
+from reasoning_compiler.search.mcts_strategy import MCTSSearch
+from reasoning_compiler.search.schedule_space import ScheduleSpace
 from reasoning_compiler.target import make_target
 from reasoning_compiler.workloads import load_kernel
 from search_driver import drive

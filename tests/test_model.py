@@ -1,6 +1,7 @@
 """Whole-model tuning: a tiny PyTorch module exported, tuned per task, built, checked, loaded."""
 
 import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -180,12 +181,19 @@ def test_built_in_blocks_lower_to_tasks():
         ("data_dependent", "export", ""),
     ],
 )
-def test_models_that_do_not_export_give_one_line(factory, stage, words):
+def test_models_that_do_not_export_give_one_line(factory, stage, words, capfd):
     model = load_model(f"{MODELS}:{factory}")
+    capfd.readouterr()
     with pytest.raises(ModelError) as info:
         to_relax(model)
     message = str(info.value)
     assert message.startswith(stage) and words in message and "\n" not in message
+    # torch's own warnings and graph dumps stay out of the terminal, in the file named
+    assert capfd.readouterr() == ("", "")
+    if model.frontend_output.strip():
+        assert message.endswith(".log)")
+        kept = message.rsplit("its own output: ", 1)[1][:-1]
+        assert Path(kept).read_text() == model.frontend_output
 
 
 def test_bad_model_specs():
@@ -205,6 +213,15 @@ def test_cli_reports_an_unsupported_model_on_one_line(capsys, tmp_path):
     assert code == 2
     assert "import (Relax frontend): unsupported operator" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_without_torch_the_cli_names_the_install_command(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # as if the torch extra were not installed
+    code = main(["tune-model", "llama3-8b-decoder", "--work-dir", str(tmp_path / "w")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "pip install 'reasoning-compiler[torch]'" in err
+    assert not (tmp_path / "w").exists()
 
 
 def _onnx_file(path, dynamic=False):

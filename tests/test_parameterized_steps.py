@@ -13,9 +13,10 @@ from conftest import TINY_SHAPES
 from reasoning_compiler import measure
 from reasoning_compiler.errors import UserError
 from reasoning_compiler.llm import LLMProposer, LLMSettings, Transcript, models, open_llm
+from reasoning_compiler.search.decisions import decisions
 from reasoning_compiler.search.language import Step, Tiling, parse_step
-from reasoning_compiler.search.metaschedule import ScheduleSpace, decisions
 from reasoning_compiler.search.proposers import NodeContext, Proposal
+from reasoning_compiler.search.schedule_space import ScheduleSpace
 from reasoning_compiler.search.tree import Tree
 from reasoning_compiler.target import make_target
 from reasoning_compiler.workloads import load_kernel

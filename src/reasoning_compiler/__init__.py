@@ -18,7 +18,7 @@ from .threads import use_all_cores
 use_all_cores()  # before anything starts TVM's thread pool: see use_all_cores
 
 _HOMES = {
-    "tune": "tuning",
+    "tune": "kernels",
     "tune_model": "model",
     "bench": "benchmark",
     "ModelResult": "model",

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import MAX_COUNT, TuningError, UserError
+from .errors import MAX_COUNT, TuningError, UserError, missing_extra
 from .strategies import DEFAULT_STRATEGY, STRATEGIES, flagged_params, implied_strategy
 from .workloads import WORKLOADS
 
@@ -718,7 +718,7 @@ def main(argv: list[str] | None = None) -> int:
             return _tune_model(args, out, err)
         if (args.rpc_key or args.rpc_workers) and not args.rpc:
             raise UserError("--rpc-key and --rpc-workers need --rpc HOST:PORT")
-        from .tuning import tune  # imports TVM: keep `--help` fast
+        from .kernels import tune  # imports TVM: keep `--help` fast
 
         try:
             result = tune(
@@ -737,6 +737,11 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     except UserError as error:
         print(f"reasoning-compiler: error: {error}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as error:
+        if (missing := missing_extra(error)) is None:
+            raise
+        print(f"reasoning-compiler: error: {missing}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("aborted; rounds measured so far are in the work dir (--resume)", file=sys.stderr)

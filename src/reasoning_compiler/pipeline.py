@@ -1,6 +1,6 @@
 """The one run pipeline: a kernel is a run of one task, a model a run of many.
 
-``tune()`` (``tuning.py``) and ``tune_model()`` (``model/tune.py``) are front doors over it:
+``tune()`` (``kernels.py``) and ``tune_model()`` (``model/tune.py``) are front doors over it:
 
     with Run(options) as run:             # budget checked; Ctrl-C stops in order from here on
         subject = load it                 # a kernel, or a model lowered into tasks
@@ -35,6 +35,7 @@ from . import measure
 from .cache import CachedTask, TuningCache, WarmStarted
 from .errors import TuningError, UserError
 from .llm import combined_summary
+from .schedule_rules import design_space, rule_names
 from .search.tree import SearchStats
 from .session import (
     COST_MODEL_WARMUP,
@@ -50,7 +51,6 @@ from .session import (
     quiet_metaschedule,
     short_error,
 )
-from .space import design_space, rule_names
 from .target import available_cores, describe, make_target, summarize
 from .timing import BASELINE_REPEATS
 

@@ -7,6 +7,8 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from .timing import baseline_estimator, sample_estimator
+
 
 @dataclass(kw_only=True)
 class RunResult:
@@ -225,12 +227,9 @@ class TuneResult(RunResult):
                 continue
             ratio = cell["seconds"] / self.best_seconds
             verdict = f"tuned is {ratio:.2f}x " + ("faster" if ratio >= 1 else "its speed")
-            rows.append(
-                (
-                    f"vs {name}",
-                    f"{cell['seconds'] * 1e3:.3f} ms ({cell['gflops']:.1f} GFLOP/s): {verdict}",
-                )
-            )
+            how = f", {cell['protocol']}" if "protocol" in cell else ""
+            timing = f"{cell['seconds'] * 1e3:.3f} ms ({cell['gflops']:.1f} GFLOP/s{how})"
+            rows.append((f"vs {name}", f"{timing}: {verdict}"))
         return rows
 
     def summary_rows(self) -> list[tuple[str, str]]:
@@ -239,11 +238,12 @@ class TuneResult(RunResult):
                 return "n/a"
             return f"{seconds * 1e3:.3f} ms" if seconds >= 1e-4 else f"{seconds * 1e6:.2f} us"
 
+        measure = self.settings.get("measure") or {}
         rows = [
             ("workload", f"{self.workload} [{self.preset}]"),
             ("strategy", f"{self.strategy} (seed {self.seed})"),
-            ("untuned latency", ms(self.untuned_seconds)),
-            ("best latency", ms(self.best_seconds)),
+            ("untuned latency", f"{ms(self.untuned_seconds)} ({baseline_estimator(measure)})"),
+            ("best latency", f"{ms(self.best_seconds)} ({sample_estimator(measure)})"),
             ("speedup", self._speedup_text()),
             ("throughput", "n/a" if self.gflops is None else f"{self.gflops:.1f} GFLOP/s"),
             ("samples", f"{self.trials} ({self.failed_trials} failed)"),

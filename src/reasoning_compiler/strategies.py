@@ -149,13 +149,13 @@ LLM = (
 def _evolutionary(params: dict, stats: SearchStats, cost_model, proposer):
     from tvm.s_tir import meta_schedule as ms  # TVM loads on use: keeps `--help` fast
 
-    from .search.metaschedule import MeasuredOnce
+    from .search.evolutionary import Deduplicated
 
-    return MeasuredOnce(ms.search_strategy.EvolutionarySearch(**params))
+    return Deduplicated(ms.search_strategy.EvolutionarySearch(**params))
 
 
 def _mcts(params: dict, stats: SearchStats, cost_model, proposer):
-    from .search.metaschedule import MCTSSearch
+    from .search.mcts_strategy import MCTSSearch
     from .search.proposers import PacedRandomProposer
 
     tree_params = {k: v for k, v in params.items() if not k.startswith(("llm_", "sequence_"))}

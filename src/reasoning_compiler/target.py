@@ -90,7 +90,7 @@ class TargetNeeds:
         """This project's rules for the design space; None: MetaSchedule's defaults."""
         if not self.is_cpu:
             return None
-        from .space import schedule_rules
+        from .schedule_rules import schedule_rules
 
         return schedule_rules()
 

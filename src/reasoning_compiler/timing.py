@@ -36,6 +36,25 @@ LONG_CALL_S = 1.0
 BASELINE_REPEATS = 3
 
 
+def sample_estimator(measure: dict) -> str:
+    """How a tuning sample's latency was taken, from a result's ``settings["measure"]``."""
+    number, window = measure.get("number", 3), measure.get("min_repeat_ms", 100)
+    repeats = measure.get("repeat", 1)
+    text = f"mean call over >= {number} calls and >= {window} ms"
+    return text if repeats == 1 else f"{text}, mean of {repeats} repeats"
+
+
+def baseline_estimator(measure: dict) -> str:
+    """How an untuned kernel's latency was taken (results before the field: one repeat)."""
+    repeats = measure.get("baseline_repeats", 1)
+    return f"median of {repeats} runs" if repeats > 1 else "one run"
+
+
+def library_estimator(calls: int, processes: int) -> str:
+    """How ``--compare`` timed a library operator."""
+    return f"fastest of {calls} calls x {processes} fresh processes"
+
+
 def timed_call(fn: Callable[[], object]) -> tuple[object, float]:
     """``fn()``'s result and the seconds it took."""
     started = time.perf_counter()

@@ -66,7 +66,7 @@ def _count_lines(path: Path) -> int:
 def _tune_in_child(kwargs: dict, errors) -> None:
     """The child process: one tune() call; its exit code says how it ended."""
     from ..errors import TuningError, UserError
-    from ..tuning import tune
+    from ..kernels import tune
 
     try:
         result = tune(**kwargs)

@@ -1,31 +1,72 @@
 """From a PyTorch model to MetaSchedule tasks: load, export, import into Relax, extract tasks.
 
 Each stage names itself in its errors (``ModelError``: "export: ..."), so a model that does not
-export or import fails with one line that says where and why.
+export or import fails with one line that says where and why. What torch.export and the Relax
+importer print themselves (warnings, graph dumps) is kept out of the terminal: a failing stage
+names the file that holds it, and a run that goes on keeps it in ``logs/frontend.log``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import logging
+import os
 import re
 import sys
+import tempfile
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import UserError
+from ..errors import UserError, missing_extra
 from .blocks import MODEL_BLOCKS
 
 
 class ModelError(UserError):
     """A model that cannot be exported, imported or built: one line naming the stage."""
 
-    def __init__(self, stage: str, err: BaseException | str):
+    def __init__(self, stage: str, err: BaseException | str, output: str = ""):
         text = err if isinstance(err, str) else _first_line(err)
+        if output.strip():  # what the library printed, kept for the user to read
+            text += f" (its own output: {_keep(output)})"
         super().__init__(f"{stage}: {text}")
         self.stage = stage
+
+
+def _keep(output: str) -> str:
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="reasoning-compiler-frontend-", suffix=".log", delete=False
+    ) as file:
+        file.write(output)
+    return file.name
+
+
+@contextlib.contextmanager
+def captured_output():
+    """Everything written to stdout and stderr inside, by Python or C++, and by torch's logging
+    (its handlers hold the stream they were given at import); the text is in the yielded list's
+    one element afterwards."""
+    text: list[str] = [""]
+    handlers = [h for h in logging.getLogger("torch").handlers if hasattr(h, "setStream")]
+    with tempfile.TemporaryFile("w+") as sink:
+        sys.stdout.flush(), sys.stderr.flush()
+        saved = [os.dup(1), os.dup(2)]
+        os.dup2(sink.fileno(), 1), os.dup2(sink.fileno(), 2)
+        streams = [h.setStream(sink) for h in handlers]
+        try:
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                yield text
+        finally:
+            for handler, stream in zip(handlers, streams, strict=True):
+                handler.setStream(stream)
+            sink.flush()
+            os.dup2(saved[0], 1), os.dup2(saved[1], 2)
+            os.close(saved[0]), os.close(saved[1])
+            sink.seek(0)
+            text[0] = sink.read()
 
 
 def _first_line(err: BaseException) -> str:
@@ -41,6 +82,8 @@ class LoadedModel:
     preset: str
     inputs: list[np.ndarray]
     source: str | None = None
+    # What the exporter and importer printed (for the run's log).
+    frontend_output: str = field(default="", kw_only=True)
 
     def describe(self) -> str:
         shapes = ", ".join("x".join(map(str, x.shape)) for x in self.inputs)
@@ -73,17 +116,20 @@ class TorchModel(LoadedModel):
         import torch
         from tvm.relax.frontend.torch import from_exported_program
 
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), captured_output() as output:
             warnings.simplefilter("ignore", FutureWarning)  # torch's own deprecation notes
+            stage, failed = "export (torch.export)", None
             try:
                 with torch.no_grad():
                     exported = torch.export.export(self.module, self.torch_inputs)
+                stage = "import (Relax frontend)"
+                mod = from_exported_program(exported, keep_params_as_input=False)
             except Exception as err:
-                raise ModelError("export (torch.export)", err) from None
-            try:
-                return from_exported_program(exported, keep_params_as_input=False)
-            except Exception as err:
-                raise ModelError("import (Relax frontend)", _unsupported(err)) from None
+                failed = _unsupported(err) if stage.startswith("import") else err
+        self.frontend_output = output[0]
+        if failed is not None:
+            raise ModelError(stage, failed, self.frontend_output) from None
+        return mod
 
     def reference_output(self) -> np.ndarray:
         import torch
@@ -191,6 +237,13 @@ class OnnxModel(LoadedModel):
 def load_model(spec: str, preset: str | None = None) -> LoadedModel:
     """A built-in block (``llama3-8b-decoder``), ``path/file.py:factory`` (the factory returns
     ``(module, example_inputs)``), or ``path/model.onnx``."""
+    try:
+        return _load(spec, preset)
+    except ModuleNotFoundError as err:  # torch or onnx not installed: say which extra
+        raise (missing_extra(err) or err) from None
+
+
+def _load(spec: str, preset: str | None) -> LoadedModel:
     if spec in MODEL_BLOCKS:
         block = MODEL_BLOCKS[spec]
         preset = preset or "small"

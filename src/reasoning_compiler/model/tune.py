@@ -95,6 +95,7 @@ def tune_model(
             "task_scheduler": task_scheduler,
         }
         session = run.open_session(loaded, extra)
+        _save_frontend_output(loaded, session.run.path)
         checks = TaskChecks(session.run.path / "expected_outputs")
         to_tune = run.plan_reuse(_tune_tasks(tasks, checks, loaded.name, extra["shape"]))
         untuned, protocols = _measure_untuned_tasks(
@@ -132,6 +133,14 @@ def tune_model(
                 f"{session.run.path}"
             )
         return result
+
+
+def _save_frontend_output(loaded: LoadedModel, work: Path) -> None:
+    """What torch.export and the Relax importer printed: in the run's logs, not the terminal."""
+    if loaded.frontend_output.strip():
+        (work / "logs").mkdir(exist_ok=True)
+        with open(work / "logs" / "frontend.log", "a") as log:
+            log.write(loaded.frontend_output)
 
 
 def _tune_tasks(tasks: list[ModelTask], checks: TaskChecks, model: str, shape) -> list[TuneTask]:

@@ -1,6 +1,9 @@
 """Search strategies of our own: Monte Carlo tree search over schedule transformations.
 
-``tree`` and ``proposers`` are plain Python; ``metaschedule`` adapts them to TVM.
+Plain Python: ``tree`` (nodes, UCT, rounds), ``proposers`` (the vocabulary, the random
+proposer), ``language`` (steps and decision points). The TVM side: ``decisions`` (a trace's
+decision points), ``schedule_space`` (the programs the tree searches), ``mcts_strategy`` (MCTS as
+a MetaSchedule search strategy) and ``evolutionary`` (upstream's evolutionary search, wrapped).
 """
 
 from .proposers import TRANSFORMATIONS, NodeContext, Proposer, RandomProposer

@@ -10,7 +10,7 @@ A step is a transformation name, alone or with the decision it sets:
     Parallel(256)                     the most iterations fused into the parallel loop
 
 The legal values come from the program: ``DecisionPoint`` lists each decision of a schedule with
-its current value and what it may become (``metaschedule.decision_points`` reads them from the
+its current value and what it may become (``decisions.decision_points`` reads them from the
 trace). ``parse_step`` turns text into a ``Step`` only if its name, target and value are legal
 there; anything else is a reason to drop it. ``grammar`` writes a llama.cpp grammar that admits
 exactly the legal steps, so that a local model's every answer parses.

@@ -1,7 +1,7 @@
 """Proposers: given a tree node and its ancestors, propose a sequence of transformations.
 
 The vocabulary is the paper's (TileSize, Parallel, ComputeLocation, Unroll, and ThreadBinding on
-GPUs); ``metaschedule.py`` maps each name to the MetaSchedule mutator that performs it. The random
+GPUs); ``schedule_space.py`` maps each name to the MetaSchedule mutator that performs it. The random
 proposer here is the MCTS baseline; the LLM proposer implements the same ``propose``.
 """
 

@@ -2,7 +2,7 @@
 
 A node is a program variant: the transformations that produced it from its parent, its predicted
 score, its measured latency once measured, and the MCTS statistics (visits, summed reward).
-Programs are opaque to this module; a ``Space`` (``metaschedule.py`` has the real one) knows how
+Programs are opaque to this module; a ``Space`` (``schedule_space.py`` has the real one) knows how
 to sample, transform, identify and score them.
 
 Rewards are normalized throughputs, higher is better: the cost model's score for predictions, and
@@ -181,7 +181,7 @@ class Tree:
 
 
 class Space(Protocol):
-    """The programs being searched. ``metaschedule.ScheduleSpace`` is the real one."""
+    """The programs being searched. ``schedule_space.ScheduleSpace`` is the real one."""
 
     def sample(self, count: int, rng: random.Random) -> list[Any]:
         """Fresh programs from the design space (the root's children)."""

@@ -8,7 +8,7 @@ from tvm import s_tir
 from tvm.s_tir import meta_schedule as ms
 
 from conftest import TINY_SHAPES
-from reasoning_compiler.space import design_space, rule_names, transposable_operand
+from reasoning_compiler.schedule_rules import design_space, rule_names, transposable_operand
 from reasoning_compiler.target import host_target, make_target
 from reasoning_compiler.workloads import WORKLOADS
 
