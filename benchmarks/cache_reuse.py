@@ -23,6 +23,7 @@ import statistics
 from pathlib import Path
 
 from reasoning_compiler import tune
+from reasoning_compiler.benchmark import artifacts
 from reasoning_compiler.cache.store import FILE_NAME
 from reasoning_compiler.model.result import ModelResult
 from reasoning_compiler.result import TuneResult
@@ -43,8 +44,10 @@ def main() -> None:
         "--report-only", action="store_true", help="tune nothing: report the finished runs"
     )
     args = parser.parse_args()
+    artifacts.unpack(args.out)  # finished runs and caches of an earlier session are kept
     if args.report_only:
         write_report(finished_rows(args.out), finished_models(args.out), args.out)
+        artifacts.pack(args.out)
         return
     seeds = [int(s) for s in args.seeds.split(",") if s]
     models = [] if args.skip_model else model_twice(args.model, args.model_trials, args.out)
@@ -53,6 +56,7 @@ def main() -> None:
         rows += shapes_for_seed(seed, args.out)
         write_report(rows, models, args.out)
     write_report(rows, models, args.out)
+    artifacts.pack(args.out)
 
 
 def finished_rows(out: Path) -> list[dict]:
@@ -237,6 +241,7 @@ def write_report(rows: list[dict], models: list[ModelResult], out: Path) -> None
             "timings (PyTorch eager and torch.compile included). Both runs time their models in "
             "their own process, minutes apart.",
         ]
+    lines += ["", artifacts.REPORT_NOTE]
     (out / "report.md").write_text("\n".join(lines) + "\n")
     _plot(rows, out)
     print((out / "report.md").read_text(), flush=True)

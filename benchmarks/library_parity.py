@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import reasoning_compiler as rc
+from reasoning_compiler.benchmark import artifacts
 from reasoning_compiler.cli import _duration
 from reasoning_compiler.compare import library_timings
 from reasoning_compiler.result import TuneResult
@@ -50,6 +51,7 @@ def main() -> None:
         help="after all runs, time each library again in this many fresh processes",
     )
     args = parser.parse_args()
+    artifacts.unpack(args.out)  # finished runs of an earlier session are kept
     rows = []
     runs = [(k, s) for k in args.kernels.split(",") for s in args.strategies.split(",")]
     for spec, strategy in runs:
@@ -71,6 +73,7 @@ def main() -> None:
     for row in rows:  # libraries vary between processes: time them again, many times
         retime_libraries(row, args.library_processes)
     write_report(rows, args.out)
+    artifacts.pack(args.out)
 
 
 def _finished(work: Path) -> TuneResult | None:
@@ -184,6 +187,7 @@ def write_report(rows: list[dict], out: Path) -> None:
             *(_minutes(libs[k]["minutes_to_pass"]) for k in LIBRARIES),
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", artifacts.REPORT_NOTE]
     (out / "report.md").write_text("\n".join(lines) + "\n")
     _plot(rows, out / "figure.png")
     print((out / "report.md").read_text())

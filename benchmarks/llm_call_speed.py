@@ -36,8 +36,10 @@ SPEED_TEXT = "Explain loop tiling for a matrix multiplication on a CPU. " * 12
 
 
 def recorded_requests(calls: int):
+    from reasoning_compiler.benchmark import artifacts
     from reasoning_compiler.llm.backends import Request
 
+    artifacts.unpack(ROOT / "benchmarks/results/quick")  # the transcript, if still packed
     entries = [json.loads(line) for line in TRANSCRIPT.open()]
     return [Request(**e["request"]) for e in entries if e.get("request")][:calls]
 

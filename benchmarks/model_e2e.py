@@ -15,6 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
+from reasoning_compiler.benchmark import artifacts
 from reasoning_compiler.cli import _duration
 from reasoning_compiler.model.result import LATENCY_NAMES, ModelResult
 from reasoning_compiler.model.tune import tune_model
@@ -30,6 +31,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/model-e2e"))
     args = parser.parse_args()
+    artifacts.unpack(args.out)  # finished runs of an earlier session are kept
     results = []
     for strategy in args.strategies.split(","):
         work = args.out / "runs" / strategy / f"seed{args.seed}"
@@ -52,6 +54,7 @@ def main() -> None:
             )
         )
     write_report(results, args.out)
+    artifacts.pack(args.out)
 
 
 def _load(path: Path) -> ModelResult:
@@ -93,6 +96,7 @@ def write_report(results: list[ModelResult], out: Path) -> None:
             "|---|---|---|---|---|---|",
         ]
         lines += ["| " + " | ".join(row) + " |" for row in r.task_rows()]
+    lines += ["", artifacts.REPORT_NOTE]
     (out / "report.md").write_text("\n".join(lines) + "\n")
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for r in results:

@@ -16,6 +16,8 @@ import re
 import statistics
 from pathlib import Path
 
+from reasoning_compiler.benchmark import artifacts
+
 LABELS = ["Current program", "Parent", "Grandparent", "Great-grandparent"]
 SECTION = re.compile(r"^(Current program|Parent|Grandparent|Great-grandparent):$", re.M)
 
@@ -111,6 +113,7 @@ def main() -> None:
     parser.add_argument("bench_dir", type=Path)
     parser.add_argument("--history-depth", type=int, default=2)
     args = parser.parse_args()
+    artifacts.unpack(args.bench_dir)  # the transcripts
     data = summarize(args.bench_dir, args.history_depth)
     (args.bench_dir / "prompt_context.json").write_text(json.dumps(data, indent=1) + "\n")
     text = markdown(data)

@@ -11,6 +11,7 @@ Layout of the output directory (``out``):
   bench_runs.json      per run: peak memory, exit status, error, duration
   machine.json         CPU, versions, float32 peak, NumPy/PyTorch timings of each operator
   results.json         every number of the report; report.md; figure3.png; figure4.png
+  artifacts.tar.xz     the runs' files, packed when the report is written (see artifacts.py)
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .analysis import analyse, load_runs
+from . import artifacts
 from .config import Arm, BenchConfig, load_config
-from .report import write_report
-from .runner import run_all
 
 MACHINE_NAME = "machine.json"
 
@@ -42,9 +41,12 @@ def bench(
 
     Finished runs are not repeated, so the same call after a Ctrl-C continues where it stopped.
     """
+    from .runner import run_all  # imports TVM: artifacts and configs load without it
+
     console = console or Console(stderr=True)
     if not isinstance(config, BenchConfig):
         config = load_config(config, **overrides)
+    artifacts.unpack(config.out)  # finished runs packed by an earlier session are kept
     complete = run_all(config, console, progress)
     return report(config, measure_machine=complete, console=console) | {"stopped": not complete}
 
@@ -58,14 +60,19 @@ def report(
 ) -> dict:
     """Write report.md, results.json and the figures from the runs on disk (measuring nothing
     but, once per output directory, the machine's NumPy/PyTorch reference timings)."""
+    from .analysis import analyse, load_runs
+    from .report import write_report
+
     console = console or Console(stderr=True)
     if not isinstance(config, BenchConfig):
         config = load_config(config, **overrides)
     config.out.mkdir(parents=True, exist_ok=True)
+    artifacts.unpack(config.out)
     machine = _machine(config, measure_machine, console)
     runs, missing = load_runs(config)
     results = analyse(config, runs, machine)
     write_report(results, missing, config.out)
+    artifacts.pack(config.out)
     console.print(f"report: {config.out / 'report.md'} ({len(runs)} runs, {len(missing)} missing)")
     return results | {"missing": missing}
 

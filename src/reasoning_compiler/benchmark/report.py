@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .artifacts import REPORT_NOTE
+
 REPORT_NAME, RESULTS_NAME = "report.md", "results.json"
 FIGURE3_NAME, FIGURE4_NAME = "figure3.png", "figure4.png"
 
@@ -223,6 +225,7 @@ def write_markdown(results: dict, missing: list[str], path: Path) -> str:
         parts += ["", "## LLM calls (summed over seeds)", "", *llm, *_resumed_note(results)]
     if missing:
         parts += ["", "## Missing or unfinished runs", ""] + [f"- {m}" for m in missing]
+    parts += ["", REPORT_NOTE + " `--report-only` writes this report again from them."]
     text = "\n".join(parts) + "\n"
     path.write_text(text)
     return text
