@@ -1,5 +1,6 @@
 """The design space: our rule fires where an operand is read across the vectorized axis (the
-attentions' K), nowhere else, and every program it adds computes the workload's reference."""
+attentions' K), nowhere else, and every program it adds computes the workload's reference; our
+postprocessor refuses reductions recomputed under a loop they do not use."""
 
 import numpy as np
 import pytest
@@ -8,7 +9,13 @@ from tvm import s_tir
 from tvm.s_tir import meta_schedule as ms
 
 from conftest import TINY_SHAPES
-from reasoning_compiler.schedule_rules import design_space, rule_names, transposable_operand
+from reasoning_compiler.schedule_rules import (
+    NoRecomputedReduction,
+    design_space,
+    recomputed_reductions,
+    rule_names,
+    transposable_operand,
+)
 from reasoning_compiler.target import host_target, make_target
 from reasoning_compiler.workloads import WORKLOADS
 
@@ -68,3 +75,36 @@ def test_rules_are_stated_and_gpu_targets_keep_upstream_defaults():
     names = rule_names(host_target())
     assert names.index("TransposedOperand") == names.index("MultiLevelTiling") - 1
     assert rule_names(make_target('{"kind": "cuda", "arch": "sm_90"}')) == ["MetaSchedule defaults"]
+
+
+def _attention_with_row_sum_at(where: str):
+    """Llama attention (tiny) with softmax and exp inlined into the output, the output's
+    reduction loop split, and ``row_sum`` computed at the output's ``where`` loop."""
+    kernel = WORKLOADS["llama3-8b-attention"].resolve("small", TINY_SHAPES["llama3-8b-attention"])
+    sch = s_tir.Schedule(kernel.mod)
+    sch.compute_inline(sch.get_sblock("softmax"))
+    sch.compute_inline(sch.get_sblock("exp"))
+    h, i, e, j = sch.get_loops(sch.get_sblock("out"))
+    j_outer, _ = sch.split(j, [4, None])
+    sch.compute_at(sch.get_sblock("row_sum"), {"rows": i, "reduction": j_outer}[where])
+    return sch
+
+
+def test_a_reduction_recomputed_under_a_loop_it_does_not_use_is_refused():
+    # Under the output's reduction loop, row_sum runs 4 times per row, and upstream's
+    # RewriteReductionBlock hoists its init above that loop: wrong sums (TVM 0.27).
+    bad = _attention_with_row_sum_at("reduction")
+    assert recomputed_reductions(bad.mod["main"]) == ["row_sum"]
+    assert NoRecomputedReduction().apply(bad) is False
+    untouched = s_tir.Schedule(
+        WORKLOADS["llama3-8b-attention"].resolve("small", TINY_SHAPES["llama3-8b-attention"]).mod
+    )
+    for fine in (_attention_with_row_sum_at("rows"), untouched):
+        assert recomputed_reductions(fine.mod["main"]) == []
+        assert NoRecomputedReduction().apply(fine) is True
+
+
+def test_the_cpu_space_checks_reductions_before_upstreams_postprocessors():
+    first, *upstream = design_space(host_target()).postprocs
+    assert first.apply(_attention_with_row_sum_at("reduction")) is False  # ours, first
+    assert "RewriteReductionBlock" in {type(p).__name__ for p in upstream}
