@@ -23,6 +23,7 @@ from rich.console import Console
 
 from . import artifacts
 from .config import Arm, BenchConfig, load_config
+from .report import write_report  # before ``def report``: the function, not the module, wins
 
 MACHINE_NAME = "machine.json"
 
@@ -61,7 +62,6 @@ def report(
     """Write report.md, results.json and the figures from the runs on disk (measuring nothing
     but, once per output directory, the machine's NumPy/PyTorch reference timings)."""
     from .analysis import analyse, load_runs
-    from .report import write_report
 
     console = console or Console(stderr=True)
     if not isinstance(config, BenchConfig):
