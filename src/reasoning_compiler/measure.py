@@ -44,6 +44,18 @@ class MeasureSettings:
     build_timeout_s: float = 30.0
     run_timeout_s: float = 30.0
     builder_workers: int = 2
+    # A sample this many times slower than the fastest of its program so far is stopped: its
+    # run may last stop_allowance_s (a fresh worker's start, loading program and inputs) plus
+    # two such calls (the output check and one timed call). 0: samples run to run_timeout_s.
+    stop_slower_than: float = 10.0
+    stop_allowance_s: float = 10.0
+    # A sample whose checking call takes this many times the fastest so far is timed by that
+    # call alone (one cold call: precise enough to rank it far behind). 0: never.
+    time_once_slower_than: float = 3.0
+    # Once BUILDS_BEFORE_SCALING builds are seen, a build may take build_timeout_factor times
+    # their median, at least build_timeout_floor_s and at most build_timeout_s.
+    build_timeout_factor: float = 5.0
+    build_timeout_floor_s: float = 10.0
 
     def evaluator(self) -> EvaluatorConfig:
         return EvaluatorConfig(
@@ -61,6 +73,29 @@ class MeasureSettings:
     def as_dict(self) -> dict:
         return {**asdict(self), "runtime_threads": runtime_threads()}
 
+    def run_deadline_s(self, fastest_s: float | None, ceiling_s: float) -> float:
+        """How long the next sample may run, given the fastest of its program so far."""
+        if not self.stop_slower_than or fastest_s is None:
+            return ceiling_s
+        return min(ceiling_s, self.stop_allowance_s + 2 * self.stop_slower_than * fastest_s)
+
+    def time_once_from_s(self, fastest_s: float | None) -> float | None:
+        """A checking call this long times the sample by itself (None: never)."""
+        if not self.time_once_slower_than or fastest_s is None:
+            return None
+        return self.time_once_slower_than * fastest_s
+
+    def build_deadline_s(self, build_seconds: list[float]) -> float:
+        """How long the next batch's builds may take, given this run's builds so far."""
+        if len(build_seconds) < BUILDS_BEFORE_SCALING:
+            return self.build_timeout_s
+        scaled = self.build_timeout_factor * float(np.median(build_seconds))
+        return min(self.build_timeout_s, max(self.build_timeout_floor_s, scaled))
+
+
+BUILDS_BEFORE_SCALING = 8
+STOPPED_SLOW = "stopped: slower than"  # how a runner's error names a sample stopped early
+
 
 def fast_build(mod: tvm.IRModule, target: tvm.target.Target, _params=None) -> tvm.runtime.Module:
     """LocalBuilder's build step without the stock version's ~19 s tensor-intrinsic import.
@@ -77,12 +112,14 @@ BUILDS_PER_WORKER = 256  # then a fresh worker: upstream reports slow leaks in l
 
 
 def make_builder(settings: MeasureSettings) -> PooledBuilder:
-    return PooledBuilder(settings.builder_workers, settings.build_timeout_s)
+    return PooledBuilder(settings.builder_workers, settings.build_timeout_s, settings)
 
 
-def _build_one(args) -> str:
-    """Builder-worker side: LocalBuilder's own build-and-export step."""
-    return local_builder._worker_func(*args)
+def _build_one(args) -> tuple[str, float]:
+    """Builder-worker side: LocalBuilder's own build-and-export step, and its seconds."""
+    started = time.perf_counter()
+    artifact = local_builder._worker_func(*args)
+    return artifact, time.perf_counter() - started
 
 
 @derived_object
@@ -92,16 +129,25 @@ class PooledBuilder(PyBuilder):
     LocalBuilder starts new workers for every batch, and each pays ``import tvm`` again (about
     1.4 s, 2.6 s with PyTorch installed, which tvm-ffi imports too). Here a worker serves up to
     ``BUILDS_PER_WORKER`` builds; timeouts and failures are reported as LocalBuilder does.
+
+    With ``settings``, the timeout scales with this run's builds (``build_deadline_s``): at
+    real layer sizes a few programs (large unrolled bodies) take LLVM minutes, and each held a
+    worker for the whole 30 s timeout. ``seconds`` holds each built artifact's build time.
     """
 
-    def __init__(self, workers: int, timeout_s: float):
+    def __init__(self, workers: int, timeout_s: float, settings: MeasureSettings | None = None):
         super().__init__()
-        self.timeout_s = timeout_s
+        self.timeout_s, self.settings = timeout_s, settings
+        self.build_seconds: list[float] = []
+        self.seconds: dict[str, float] = {}  # artifact path -> its build's seconds
         self.pool = PopenPoolExecutor(
             max_workers=workers, timeout=timeout_s, maximum_process_uses=BUILDS_PER_WORKER
         )
 
     def build(self, build_inputs):
+        if self.settings is not None:
+            self.timeout_s = self.settings.build_deadline_s(self.build_seconds)
+            self.pool._timeout = self.timeout_s  # upstream's pool reads it on each submit
         jobs = [
             (fast_build, None, b.mod, b.target, local_builder._serialize_params(b.params))
             for b in build_inputs
@@ -110,9 +156,14 @@ class PooledBuilder(PyBuilder):
 
     def _result(self, outcome) -> BuilderResult:
         if outcome.status == StatusKind.COMPLETE:
-            return BuilderResult(outcome.value, None)
+            artifact, seconds = outcome.value
+            self.build_seconds.append(seconds)
+            self.seconds[artifact] = seconds
+            return BuilderResult(artifact, None)
         if outcome.status == StatusKind.TIMEOUT:
-            return BuilderResult(None, f"LocalBuilder: Timeout, killed after {self.timeout_s} s")
+            return BuilderResult(
+                None, f"LocalBuilder: Timeout, killed after {self.timeout_s:.3g} s"
+            )
         return BuilderResult(None, f"LocalBuilder: An exception occurred\n{outcome.value}")
 
     def shutdown(self) -> None:
@@ -177,6 +228,20 @@ def make_runner(
     return LocalRunner(timeout_sec=timeout_s, evaluator_config=settings.evaluator(), **extra)
 
 
+def set_sample_limits(runner, timeout_s: float, time_once_from_s: float | None) -> None:
+    """Set a LocalRunner's timeout, and its output check's single-call threshold (see
+    ``check_then_time``), for the samples it runs next."""
+    runner.timeout_sec = timeout_s  # LocalRunner's error message says it
+    if isinstance(getattr(runner, "pool", None), PopenPoolExecutor):
+        runner.pool._timeout = timeout_s  # upstream's pool reads it on each submit
+    evaluate = getattr(runner, "f_run_evaluator", None)
+    if isinstance(evaluate, functools.partial) and evaluate.func is check_then_time:
+        # LocalRunner sends its f_run_evaluator with each sample: the worker sees this one
+        runner.f_run_evaluator = functools.partial(
+            check_then_time, **{**evaluate.keywords, "time_once_from_s": time_once_from_s}
+        )
+
+
 def alloc_fixed_inputs(device, args_info, alloc_repeat: int, *, seed: int) -> list[list]:
     """Runner-worker side: the seeded inputs (as Kernel.random_inputs makes them), NaN output."""
     shapes = tuple((tuple(int(d) for d in shape), dtype) for _, dtype, shape in args_info)
@@ -213,10 +278,20 @@ def _expected_output_path(path: str) -> str:
 
 
 def check_then_time(
-    rt_mod, device, evaluator_config, repeated_args, *, expected_path, tolerance, long_s=None
+    rt_mod,
+    device,
+    evaluator_config,
+    repeated_args,
+    *,
+    expected_path,
+    tolerance,
+    long_s=None,
+    time_once_from_s=None,
 ):
     """Runner-worker side: run once and compare the output, then time as MetaSchedule does
-    (or, when that run took at least ``long_s``, by one more call: see OutputCheck)."""
+    (or, when that run took at least ``long_s``, by one more call: see OutputCheck). A checking
+    run of at least ``time_once_from_s`` (set per sample: far slower than the fastest so far)
+    is the sample's time itself."""
     expected = _expected(_expected_output_path(expected_path))
     checked = []
     for args in repeated_args:
@@ -224,6 +299,8 @@ def check_then_time(
         error = max_relative_error(args[-1].numpy(), expected)
         if not error <= tolerance:  # also catches NaN: an output the program never wrote
             raise ValueError(f"wrong output: max relative error {error:.2e} > {tolerance:.0e}")
+    if time_once_from_s is not None and min(checked) >= time_once_from_s:
+        return checked
     if long_s is not None and min(checked) >= long_s:
         return [_timed_call(rt_mod, device, args) for args in repeated_args]
     return run_evaluator_common(rt_mod, device, evaluator_config, repeated_args)

@@ -263,7 +263,9 @@ class Run:
                     max_trials_global=remaining,
                     num_trials_per_iter=self.options.per_round,
                     builder=TimedBuilder(builder, session.clock, session.stop),
-                    runner=TimedRunner(runner, session.clock, session.stop, parallel_runs),
+                    runner=TimedRunner(
+                        runner, session.clock, session.stop, parallel_runs, self.settings
+                    ),
                     database=ms.database.JSONDatabase(work_dir=str(session.run.path)),
                     cost_model=cost_model,
                     measure_callbacks=[recorder],
@@ -341,6 +343,7 @@ class Run:
             "seed": o.seed,
             "trials": len(samples),
             "failed_trials": samples.failed,
+            "stopped_slow_trials": samples.stopped_slow,
             "wall_seconds": time.perf_counter() - self.started,
             "time_split": session.time_split(outcome.seconds, outcome.llm_seconds)
             | (extra_time or {}),

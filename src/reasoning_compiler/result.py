@@ -38,6 +38,7 @@ class RunResult:
     llm: dict | None = None  # LLM accounting (llm-mcts): calls, valid proposals, tokens, seconds
     time_budget_s: float | None = None  # the session's time budget, if one was given
     budget_spent: bool = False  # the session stopped because its time budget ran out
+    stopped_slow_trials: int = 0  # samples stopped as much slower than the fastest (measure.py)
     reuse: dict | None = None  # what came from the tuning cache (None: a result from before it)
 
     @classmethod
@@ -69,6 +70,13 @@ class RunResult:
 
     def summary_rows(self) -> list[tuple[str, str]]:
         raise NotImplementedError
+
+    def samples_text(self) -> str:
+        text = f"{self.trials} ({self.failed_trials} failed"
+        if self.stopped_slow_trials:
+            factor = (self.settings.get("measure") or {}).get("stop_slower_than")
+            text += f", {self.stopped_slow_trials} stopped as over {factor:g}x the fastest"
+        return text + ")"
 
     def _wall_row(self, rest: str) -> tuple[str, str]:
         split = self.time_split
@@ -246,7 +254,7 @@ class TuneResult(RunResult):
             ("best latency", f"{ms(self.best_seconds)} ({sample_estimator(measure)})"),
             ("speedup", self._speedup_text()),
             ("throughput", "n/a" if self.gflops is None else f"{self.gflops:.1f} GFLOP/s"),
-            ("samples", f"{self.trials} ({self.failed_trials} failed)"),
+            ("samples", self.samples_text()),
             self._wall_row(f"baseline {self.time_split['baseline']:.1f}"),
             *self._search_rows(),
             *self._compare_rows(),

@@ -2,7 +2,8 @@
 
 Layout (everything a run measured is on disk as soon as its round ends):
   run.json                 what was asked for (workload, shape, strategy, seed, target)
-  samples.jsonl            one row per measured sample: index, latency or error, wall time
+  samples.jsonl            one row per measured sample: index, latency or error (or, stopped
+                           early as too slow, at_least_s), wall time, build seconds
   database_*.json          MetaSchedule's tuning database (traces and run times)
   cost_model.tar           the XGBoost cost model, so --resume does not start it cold
   best_program.py          the fastest program found (TVMScript) and its trace
@@ -64,7 +65,12 @@ class SampleLog:
 
     @property
     def failed(self) -> int:
-        return sum(1 for r in self.rows if r.get("latency_s") is None)
+        """Samples with no latency, except those stopped early as too slow (``at_least_s``)."""
+        return sum(1 for r in self.rows if r.get("latency_s") is None and "at_least_s" not in r)
+
+    @property
+    def stopped_slow(self) -> int:
+        return sum(1 for r in self.rows if "at_least_s" in r)
 
     @property
     def best_seconds(self) -> float | None:

@@ -31,6 +31,7 @@ from tvm.s_tir.meta_schedule.runner import PyRunner, PyRunnerFuture
 from tvm.s_tir.meta_schedule.runner.local_runner import LocalRunnerFuture
 
 from .errors import MAX_COUNT, TuningStopped, UserError, check_count
+from .measure import STOPPED_SLOW, set_sample_limits
 from .rundir import RunDir, SampleLog
 from .target import available_cores
 
@@ -47,6 +48,8 @@ class Clock:
     finished_at: dict[str, float] = field(default_factory=dict)  # artifact -> perf_counter()
     last_build_end: float = 0.0  # when the latest batch of builds ended (failed builds' time)
     last_run_end: float = 0.0  # when the latest remote result came back
+    build_s: dict[str, float] = field(default_factory=dict)  # artifact -> its build's seconds
+    at_least_s: dict[str, float] = field(default_factory=dict)  # artifact stopped as too slow
 
 
 class StopFlag:
@@ -81,6 +84,7 @@ class TimedBuilder(PyBuilder):
         finally:
             self.clock.last_build_end = time.perf_counter()
             self.clock.build += self.clock.last_build_end - start
+            self.clock.build_s.update(getattr(self.inner, "seconds", {}))
 
 
 @derived_object
@@ -109,12 +113,21 @@ class _StampedFuture(PyRunnerFuture):
 class TimedRunner(PyRunner):
     """Runs samples one by one, noting when each finished; Ctrl-C takes effect between them.
 
-    With ``parallel`` (RPC: one sample per server at a time) the whole batch is submitted at once.
+    With ``settings``, a sample far slower than the fastest of its program so far is timed by
+    its checking call alone (``time_once_from_s``), and one much slower still is stopped
+    (``run_deadline_s``): it is then not a failure but a measured lower bound, ``at_least_s``,
+    which the cost model learns as the sample's latency. Programs are told
+    apart by their arguments (a model's tasks with identical arguments share a fastest).
+    With ``parallel`` (RPC: one sample per server at a time) the whole batch is submitted at
+    once, and runs to the runner's timeout.
     """
 
-    def __init__(self, inner, clock: Clock, stop: StopFlag, parallel: bool = False):
+    def __init__(self, inner, clock: Clock, stop: StopFlag, parallel: bool = False, settings=None):
         super().__init__()
         self.inner, self.clock, self.stop, self.parallel = inner, clock, stop, parallel
+        self.settings = settings
+        self.ceiling_s = getattr(inner, "timeout_sec", None)  # the runner's own timeout
+        self.fastest: dict[str, float] = {}  # a program's arguments -> its fastest sample
 
     def run(self, runner_inputs):
         if self.parallel:
@@ -131,11 +144,35 @@ class TimedRunner(PyRunner):
                 futures.append(LocalRunnerFuture(res=None, error_message=INTERRUPTED))
                 continue
             start = time.perf_counter()
-            futures.extend(self.inner.run([runner_input]))
+            futures.append(self._run_one(runner_input))
             end = time.perf_counter()
             self.clock.run += end - start
             self.clock.finished_at[str(runner_input.artifact_path)] = end
         return futures
+
+    def _run_one(self, runner_input):
+        program = repr([info.as_json() for info in runner_input.args_info])
+        fastest = self.fastest.get(program)
+        deadline = self.ceiling_s
+        if self.settings is not None and self.ceiling_s is not None:
+            deadline = self.settings.run_deadline_s(fastest, self.ceiling_s)
+            set_sample_limits(self.inner, deadline, self.settings.time_once_from_s(fastest))
+        (future,) = self.inner.run([runner_input])
+        result = future.result()
+        if result.error_msg is None and result.run_secs:
+            latency = float(np.mean([float(s) for s in result.run_secs]))
+            self.fastest[program] = min(latency, fastest or latency)
+            return future
+        if deadline == self.ceiling_s or "Timeout" not in str(result.error_msg):
+            return future
+        factor = self.settings.stop_slower_than
+        at_least = factor * fastest  # both calls take longer, the allowance covers the rest
+        self.clock.at_least_s[str(runner_input.artifact_path)] = at_least
+        return LocalRunnerFuture(
+            res=None,
+            error_message=f"{STOPPED_SLOW} {factor:g}x the fastest so far "
+            f"({fastest * 1e3:.3f} ms): stopped after {deadline:.1f} s",
+        )
 
 
 def short_error(message: str) -> str:
@@ -180,19 +217,30 @@ class SampleRecorder(PyMeasureCallback):
         measured = [r for r in results if not self._interrupted(*r)]
         columns = [list(column) for column in zip(*measured, strict=True)] or [[], [], []]
         self.add_to_database.apply(task_scheduler, task_id, *columns)
+        learned = self._with_lower_bounds(*columns)
         task = {"task": self.tasks[task_id]} if self.tasks else {}
         first = len(self.samples) + 1
         for _, built, ran in measured:
             self.samples.append(**self._row(built, ran), **task)
         if self.on_measured and measured:
             self.on_measured(task_id, measured, first)  # e.g. into the tuning cache
-        self.update_cost_model.apply(task_scheduler, task_id, *columns)
+        self.update_cost_model.apply(task_scheduler, task_id, *learned)
         self.remove_build_artifacts.apply(
             task_scheduler, task_id, measure_candidates, builder_results, runner_results
         )
         self.on_round()
         if self.stop.requested:
             raise TuningStopped()
+
+    def _with_lower_bounds(self, candidates, built, ran) -> list[list]:
+        """The columns for the cost model: a sample stopped as too slow counts with its lower
+        bound as its latency (MetaSchedule would learn a failure as 1e10 s)."""
+        bounds = [self.clock.at_least_s.get(str(b.artifact_path)) for b in built]
+        ran = [
+            r if bound is None else ms.runner.RunnerResult(run_secs=[bound], error_msg=None)
+            for r, bound in zip(ran, bounds, strict=True)
+        ]
+        return [candidates, built, ran]
 
     def _interrupted(self, candidate, built, ran) -> bool:
         """Not run, or failed while Ctrl-C was under way (a terminal's Ctrl-C reaches the build
@@ -202,8 +250,13 @@ class SampleRecorder(PyMeasureCallback):
         return self.stop.by_user and bool(built.error_msg or ran.error_msg)
 
     def _row(self, built, ran) -> dict:
-        latency, error = None, None
-        if built.error_msg:
+        latency, error, extra = None, None, {}
+        artifact = str(built.artifact_path)
+        if artifact in self.clock.build_s:
+            extra["build_s"] = round(self.clock.build_s.pop(artifact), 3)
+        if artifact in self.clock.at_least_s:
+            extra["at_least_s"] = self.clock.at_least_s.pop(artifact)
+        elif built.error_msg:
             error = "build: " + short_error(built.error_msg)
         elif ran.error_msg:
             error = "run: " + short_error(ran.error_msg)
@@ -211,12 +264,13 @@ class SampleRecorder(PyMeasureCallback):
             latency = float(np.mean([float(s) for s in ran.run_secs]))
         # Seconds since this session started, when the sample finished: its run, or for a
         # failed build the end of its batch of builds.
-        done = self.clock.finished_at.pop(str(built.artifact_path), self.clock.last_build_end)
+        done = self.clock.finished_at.pop(artifact, self.clock.last_build_end)
         return {
             "latency_s": latency,
             "error": error,
             "wall_s": round(done - self.t0, 3),
             "session": self.session,
+            **extra,
         }
 
 

@@ -55,7 +55,7 @@ class ModelResult(RunResult):
         tuned_tasks = sum(1 for t in self.tasks if t["tuned"])
         lost = sum(1 for t in self.tasks if t["tuned"] and not t.get("in_build", True))
         rows += [
-            ("samples", f"{self.trials} ({self.failed_trials} failed)"),
+            ("samples", self.samples_text()),
             (
                 "tasks",
                 f"{len(self.tasks)}, {tuned_tasks} faster than untuned"
