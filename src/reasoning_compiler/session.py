@@ -84,7 +84,9 @@ class TimedBuilder(PyBuilder):
         finally:
             self.clock.last_build_end = time.perf_counter()
             self.clock.build += self.clock.last_build_end - start
-            self.clock.build_s.update(getattr(self.inner, "seconds", {}))
+            built = getattr(self.inner, "seconds", {})  # PooledBuilder's, per artifact
+            self.clock.build_s.update(built)
+            built.clear()
 
 
 @derived_object
