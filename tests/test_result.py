@@ -73,3 +73,15 @@ def test_a_runs_llm_accounting_sums_its_proposers():
     total = combined_summary([one, None, Proposer(3, 2.5, {"timeout": 1})])
     assert total["calls"] == 5 and total["seconds"] == 3.5 and total["errors"] == {"timeout": 1}
     assert total["proposers"] == 2 and total["mean_seconds_per_call"] == 0.7
+
+
+def test_the_summary_says_how_the_best_was_timed_and_what_was_stopped_early():
+    measure = {"single_call_from_s": 0.1, "stop_slower_than": 10.0}
+    short = dict(_kernel(settings={"measure": measure}).summary_rows())
+    assert "mean call over" in short["best latency"]
+    assert short["samples"] == "4 (1 failed)"
+    long = _kernel(settings={"measure": measure}, stopped_slow_trials=2)
+    long.best_seconds = 0.25
+    rows = dict(long.summary_rows())
+    assert "one call after its checking run" in rows["best latency"]
+    assert rows["samples"] == "4 (1 failed, 2 stopped as over 10x the fastest)"

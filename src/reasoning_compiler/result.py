@@ -247,11 +247,12 @@ class TuneResult(RunResult):
             return f"{seconds * 1e3:.3f} ms" if seconds >= 1e-4 else f"{seconds * 1e6:.2f} us"
 
         measure = self.settings.get("measure") or {}
+        best_timed_by = sample_estimator(measure, self.best_seconds)
         rows = [
             ("workload", f"{self.workload} [{self.preset}]"),
             ("strategy", f"{self.strategy} (seed {self.seed})"),
             ("untuned latency", f"{ms(self.untuned_seconds)} ({baseline_estimator(measure)})"),
-            ("best latency", f"{ms(self.best_seconds)} ({sample_estimator(measure)})"),
+            ("best latency", f"{ms(self.best_seconds)} ({best_timed_by})"),
             ("speedup", self._speedup_text()),
             ("throughput", "n/a" if self.gflops is None else f"{self.gflops:.1f} GFLOP/s"),
             ("samples", self.samples_text()),

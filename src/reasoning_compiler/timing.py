@@ -36,8 +36,12 @@ LONG_CALL_S = 1.0
 BASELINE_REPEATS = 3
 
 
-def sample_estimator(measure: dict) -> str:
-    """How a tuning sample's latency was taken, from a result's ``settings["measure"]``."""
+def sample_estimator(measure: dict, seconds: float | None = None) -> str:
+    """How a tuning sample's latency was taken, from a result's ``settings["measure"]`` (and
+    the latency: a long sample is timed by one call after its checking run)."""
+    single_from = measure.get("single_call_from_s")
+    if seconds is not None and single_from is not None and seconds >= single_from:
+        return "one call after its checking run"
     number, window = measure.get("number", 3), measure.get("min_repeat_ms", 100)
     repeats = measure.get("repeat", 1)
     text = f"mean call over >= {number} calls and >= {window} ms"
