@@ -110,6 +110,36 @@ def _failure_kind(error: str) -> str:
     return next((kind for key, kind in FAILURE_KINDS.items() if key in error), "other")
 
 
+def _rate_summary(rows: list[dict]) -> list[str]:
+    """Samples per minute of each arm against the arm 'before', paired by kernel and seed."""
+    rate = {(r["kernel"], r["seed"], r["arm"]): r["samples_per_min"] for r in rows}
+    arms = sorted({r["arm"] for r in rows} - {"before"})
+    kernels = sorted({r["kernel"] for r in rows})
+    if "before" not in {r["arm"] for r in rows} or not arms:
+        return []
+    lines = [
+        "Samples per minute, each arm against 'before' (ratio per seed; the mean of the ratios):",
+        "",
+        "| kernel | " + " | ".join(arms) + " |",
+        "|---|" + "---|" * len(arms),
+    ]
+    for kernel in kernels:
+        cells = []
+        for arm in arms:
+            pairs = [
+                (rate[k], rate[(kernel, k[1], arm)])
+                for k in rate
+                if k[0] == kernel and k[2] == "before" and (kernel, k[1], arm) in rate
+            ]
+            ratios = [after / before for before, after in pairs]
+            cells.append(
+                ", ".join(f"{b:.1f} → {a:.1f}" for b, a in pairs)
+                + (f" (x{np.mean(ratios):.2f})" if ratios else "–")
+            )
+        lines.append(f"| {kernel} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
 def write_report(out: Path) -> None:
     rows = [
         row
@@ -117,7 +147,7 @@ def write_report(out: Path) -> None:
         for work in sorted(arm_dir.glob("*"))
         if (row := summarize(work, arm_dir.name)) is not None
     ]
-    rows.sort(key=lambda r: (r["kernel"], r["arm"]))
+    rows.sort(key=lambda r: (r["kernel"], r["seed"], r["arm"] != "before", r["arm"]))
     (out / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
     kinds = list(FAILURE_KINDS.values()) + ["other"]
     lines = [
@@ -130,16 +160,18 @@ def write_report(out: Path) -> None:
         "lower bounds, not failures; see `MeasureSettings.stop_slower_than`). 'median build': "
         "one build's seconds in a builder worker (not logged before that change).",
         "",
-        "| kernel | arm | CPU | samples | samples/min | "
+        *_rate_summary(rows),
+        "| kernel | seed | arm | CPU | samples | samples/min | "
         + " | ".join(kinds)
         + " | stopped slow | build s | median build | run s | search s | untuned s | best ms "
         "| speedup |",
-        "|---|---|---|---|---|" + "---|" * len(kinds) + "---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|" + "---|" * len(kinds) + "---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         split = row["time_split"]
         cells = [
             row["kernel"],
+            str(row["seed"]),
             row["arm"],
             row["cpu"],
             str(row["samples"]),
