@@ -57,7 +57,7 @@ def main() -> None:
     for spec, strategy in runs:
         workload, preset = spec.split(":")
         work = args.out / "runs" / f"{workload}-{preset}-{strategy}-seed{args.seed}"
-        result = _finished(work) or rc.tune(
+        result = TuneResult.load_finished(work) or rc.tune(
             workload,
             preset=preset,
             strategy=strategy,
@@ -74,14 +74,6 @@ def main() -> None:
         retime_libraries(row, args.library_processes)
     write_report(rows, args.out)
     artifacts.pack(args.out)
-
-
-def _finished(work: Path) -> TuneResult | None:
-    path = work / "result.json"
-    if not path.exists():
-        return None
-    result = TuneResult.load(path)
-    return None if result.interrupted else result
 
 
 def summarize(result: TuneResult, work: Path) -> dict:

@@ -55,7 +55,7 @@ def main() -> None:
         for spec in args.kernels.split(","):
             workload, preset = spec.split(":")
             work = args.out / "runs" / args.arm / f"{workload}-{preset}-seed{args.seed}"
-            if _finished(work) is None:
+            if TuneResult.load_finished(work) is None:
                 rc.tune(
                     workload,
                     preset=preset,
@@ -70,16 +70,8 @@ def main() -> None:
     artifacts.pack(args.out)
 
 
-def _finished(work: Path) -> TuneResult | None:
-    path = work / "result.json"
-    if not path.exists():
-        return None
-    result = TuneResult.load(path)
-    return None if result.interrupted else result
-
-
 def summarize(work: Path, arm: str) -> dict | None:
-    result = _finished(work)
+    result = TuneResult.load_finished(work)
     if result is None:
         return None
     rows = SampleLog.open(work / "samples.jsonl").rows

@@ -48,6 +48,16 @@ class RunResult:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
+    @classmethod
+    def load_finished(cls, work_dir: str | Path):
+        """The result of the run in ``work_dir`` if it finished (a benchmark keeps it), else
+        None (none written, or interrupted: a benchmark starts that run again)."""
+        path = Path(work_dir) / "result.json"
+        if not path.exists():
+            return None
+        result = cls.load(path)
+        return None if result.interrupted else result
+
     @property
     def seconds_per_sample(self) -> float | None:
         measured = self.trials - self.resumed_samples

@@ -33,6 +33,7 @@ from tvm.s_tir.meta_schedule.runner.local_runner import LocalRunnerFuture
 from .errors import MAX_COUNT, TuningStopped, UserError, check_count
 from .measure import STOPPED_SLOW, set_sample_limits
 from .rundir import RunDir, SampleLog
+from .search.mcts_strategy import latency_of
 from .target import available_cores
 
 # XGBModel scores randomly until it has this many measurements (upstream: 100, which would leave
@@ -161,8 +162,8 @@ class TimedRunner(PyRunner):
             set_sample_limits(self.inner, deadline, self.settings.time_once_from_s(fastest))
         (future,) = self.inner.run([runner_input])
         result = future.result()
-        if result.error_msg is None and result.run_secs:
-            latency = float(np.mean([float(s) for s in result.run_secs]))
+        latency, _ = latency_of(result)
+        if latency is not None:
             self.fastest[program] = min(latency, fastest or latency)
             return future
         if deadline == self.ceiling_s or "Timeout" not in str(result.error_msg):
