@@ -74,6 +74,16 @@ def test_the_llm_answers_one_expansion_in_every(tmp_path):
     assert stats["replay_misses"] == 3  # these prompts were not the recorded ones
 
 
+def test_a_guided_request_is_an_llm_turn_whatever_the_pacing(tmp_path):
+    answers = ["Transformations to apply: Unroll"] * 3
+    llm_proposer, _ = proposer(tmp_path, answers, every=100)
+    rng = random.Random(0)
+    guided = NodeContext(**{**context().__dict__, "guided": True})
+    proposals = [llm_proposer.propose(c, rng) for c in (context(), context(), guided, guided)]
+    assert [isinstance(p, Proposal) for p in proposals] == [True, False, True, True]
+    assert llm_proposer.summary()["calls"] == 3
+
+
 def test_the_budget_ends_llm_calls(tmp_path):
     llm_proposer, _ = proposer(
         tmp_path, ["Transformations to apply: TileSize"] * 5, budget=2, every=1

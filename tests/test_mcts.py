@@ -40,6 +40,14 @@ def test_same_seed_and_measurements_give_the_same_schedules(matmul):
     assert search_rounds(*matmul, seed=2) != first
 
 
+def test_early_rounds_are_smaller_until_a_rounds_worth_is_measured(matmul):
+    kernel, target = matmul
+    cost_model = ms.cost_model.XGBModel(num_warmup_samples=4, num_tuning_cores=1)
+    strategy = MCTSSearch(cost_model=cost_model, early_round=2)
+    batches = drive(kernel, target, strategy, cost_model, seed=1, rounds=3, per_round=4)
+    assert [len(batch) for batch in batches] == [2, 2, 4, 4]
+
+
 def test_transformations_map_to_the_targets_mutators(matmul):
     kernel, target = matmul
     context = ms.TuneContext(
@@ -94,9 +102,11 @@ def test_cli_flags_reach_the_tree_and_resume_measures_nothing_twice(tmp_path, ca
         "branching": 3,
         "rollout_depth": 1,
         "expansions_per_round": None,
+        "early_round": None,
         "sequence_every": 64,
         "sequence_proposals": 2,
         "sequence_share": 0.25,
+        "sequence_first_round": 0,
     }
     assert data["trials"] == 8 and data["resumed_samples"] == 4
     # Different tree settings are a different run: resuming with them is refused.

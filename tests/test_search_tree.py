@@ -257,14 +257,69 @@ class Oracle:
         return Proposal([["TileSize"], ["Unroll", "Bogus"], ["Parallel"]])
 
 
-def test_one_proposal_of_several_sequences_fills_the_nodes_children():
+def test_one_proposal_of_several_sequences_gives_a_child_for_each():
     search = MCTS(ToySpace(), WEIGHTS, proposer=Oracle(), seed=0, rollout_depth=0)
     run_rounds(search, rounds=1)
     parent = search.tree.select()
     children = search.expand(parent)
-    assert [c.transformations for c in children] == [("TileSize",), ("Unroll",)]  # B = 2
+    # One call's seconds buy as many children as it proposed, beyond B = 2.
+    assert [c.transformations for c in children] == [("TileSize",), ("Unroll",), ("Parallel",)]
     assert all(c.origin == "llm" and c.from_llm for c in children)
-    assert search.stats.llm_children == 2
+    assert search.stats.llm_children == 3
+    assert not search.tree.has_room(parent)  # and the node takes no more
+
+
+def test_random_proposals_stay_within_the_branching_factor():
+    class Many:
+        name = "many"
+
+        def propose(self, context, rng):
+            return Proposal([["TileSize"], ["Unroll"], ["Parallel"]], origin="random")
+
+    search = MCTS(ToySpace(), WEIGHTS, proposer=Many(), seed=0, rollout_depth=0)
+    run_rounds(search, rounds=1)
+    assert len(search.expand(search.tree.select())) == 2
+
+
+class Counting:
+    """Guided (two sequences) when the search asks for it or every 100th call, else random."""
+
+    name = "counting"
+
+    def __init__(self):
+        self.guided = 0
+
+    def propose(self, context, rng):
+        if not context.guided:
+            return ["TileSize"]
+        self.guided += 1
+        return Proposal([["Unroll"], ["Parallel", "TileSize"]])
+
+
+def test_the_first_round_holds_guided_proposals_next_to_the_samples():
+    proposer = Counting()
+    search = MCTS(
+        ToySpace(), WEIGHTS, seed=0, proposer=proposer, first_round_guided=2, llm_share=0.5
+    )
+    first = search.next_batch(8)
+    assert proposer.guided == 2  # one guided call for each of the first two samples
+    samples = search.tree.root.children
+    assert len(samples) == 8
+    made = [n for n in search.tree.nodes if n.origin == "llm"]
+    assert 3 <= len(made) <= 4 and all(n.parent in samples[:2] for n in made)
+    assert sum(n.origin == "llm" for n in first) == 4  # the reserved half of the batch
+    plain = MCTS(ToySpace(), WEIGHTS, seed=0, proposer=Counting(), llm_share=0.5)
+    assert [n.origin for n in plain.next_batch(8)] == ["sample"] * 8
+    with pytest.raises(ValueError):
+        MCTS(ToySpace(), WEIGHTS, first_round_guided=-1)
+
+
+def test_a_guided_request_overrides_the_pacing_of_both_proposers():
+    context = NodeContext(node=None, lineage=(), transformations=WEIGHTS, guided=True)
+    paced = PacedRandomProposer(every=4, proposals=3)
+    rng = random.Random(0)
+    answers = [paced.propose(context, rng) for _ in range(3)]
+    assert all(isinstance(a, Proposal) and len(a.sequences) == 3 for a in answers)
 
 
 def test_a_share_of_each_batch_goes_to_llm_proposed_nodes():

@@ -91,6 +91,12 @@ TREE = (
     ),
     # None: 16 MCTS iterations per sample of the round
     Param("expansions_per_round", None, minimum=1, optional=True),
+    Param(
+        "early_round", None, "measure the first round's worth of samples in rounds of N, so "
+        "that measurements reach the cost model (and an LLM's prompts) sooner (default: "
+        "whole rounds)",
+        minimum=1, optional=True, flag="--early-round", metavar="N",
+    ),
 )  # fmt: skip
 
 # Plain MCTS, the fair baseline of llm-mcts: where llm-mcts asks the LLM (one expansion in
@@ -100,6 +106,7 @@ SEQUENCES = (
     Param("sequence_every", 64, minimum=1),
     Param("sequence_proposals", 2, minimum=1),
     Param("sequence_share", 0.25, kind=float, minimum=0, maximum=1),
+    Param("sequence_first_round", 0, minimum=0),
 )
 
 LLM_LANGUAGES = ("parameterized", "values", "names")
@@ -122,6 +129,12 @@ LLM = (
         "llm_proposals", 2, "alternative sequences one call asks for, applied as children of "
         "the node (default: 2, the branching factor)",
         minimum=1, flag="--llm-proposals", metavar="K", group="llm",
+    ),
+    Param(
+        "llm_first_round", 0, "LLM calls on the first round's samples before it is measured: "
+        "their proposed configurations are measured next to the design-space samples "
+        "(default: 0)",
+        minimum=0, flag="--llm-first-round", metavar="N", group="llm",
     ),
     # "values": every step must set a decision, as whole configurations with concrete values
     # are what peers ask a model for; "names": names only (the paper).
@@ -161,9 +174,11 @@ def _mcts(params: dict, stats: SearchStats, cost_model, proposer):
     tree_params = {k: v for k, v in params.items() if not k.startswith(("llm_", "sequence_"))}
     if "llm_share" in params:
         tree_params["llm_share"] = params["llm_share"]
+        tree_params["first_round_guided"] = params["llm_first_round"]
     if proposer is None and "sequence_every" in params:
         proposer = PacedRandomProposer(params["sequence_every"], params["sequence_proposals"])
         tree_params["llm_share"] = params["sequence_share"]
+        tree_params["first_round_guided"] = params["sequence_first_round"]
     return MCTSSearch(**tree_params, proposer=proposer, stats=stats, cost_model=cost_model)
 
 

@@ -202,7 +202,7 @@ class LLMProposer:
 
     def propose(self, context: NodeContext, rng: random.Random) -> list[str] | Proposal:
         self._proposals += 1
-        if not self._llm_turn():
+        if not self._llm_turn(context.guided):
             self.stats.random_proposals += 1
             return random_sequence(context.transformations, 1, rng)
         try:  # a local model counts the prompt's tokens, so its faults can happen here too
@@ -243,12 +243,12 @@ class LLMProposer:
             proposals=self.proposals,
         )
 
-    def _llm_turn(self) -> bool:
+    def _llm_turn(self, guided: bool = False) -> bool:
         if self.stats.disabled is not None or self.stopping():  # Ctrl-C: no new calls
             return False
         if self.budget is not None and self._earlier_calls + self.stats.calls >= self.budget:
             return False
-        return (self._proposals - 1) % self.every == 0
+        return guided or (self._proposals - 1) % self.every == 0
 
     def _fits(self, prompt: Prompt) -> bool:
         """Measured, not guessed: the backend's tokenizer counts the prompt. The whole must fit

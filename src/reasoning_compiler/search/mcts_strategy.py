@@ -29,7 +29,9 @@ class MCTSSearch(PySearchStrategy):
     """Monte Carlo tree search (paper section 3.2) as a MetaSchedule search strategy.
 
     Each round runs ``expansions_per_round`` MCTS iterations (default: 16 per sample asked
-    for), then returns the unmeasured nodes with the best predicted score. Measured latencies
+    for), then returns the unmeasured nodes with the best predicted score. ``early_round``
+    (default: the round size) measures the first round's worth of samples in smaller rounds,
+    so that measured feedback reaches the cost model and the prompts sooner. Measured latencies
     are backpropagated into the tree. ``proposer`` expands nodes (default: random, weighted by
     the mutator probabilities); ``stats`` is filled in as the search runs. Pass the Python
     ``XGBModel`` as ``cost_model``: MetaSchedule hands strategies an FFI handle that hides
@@ -46,11 +48,14 @@ class MCTSSearch(PySearchStrategy):
         expansions_per_round: int | None = None,
         history_depth: int = 2,
         llm_share: float = 0.25,
+        first_round_guided: int = 0,
+        early_round: int | None = None,
         proposer: Proposer | None = None,
         stats: SearchStats | None = None,
         cost_model=None,
     ):
         super().__init__()
+        self.early_round = early_round
         self.options = {
             "c": c,
             "branching": branching,
@@ -58,6 +63,7 @@ class MCTSSearch(PySearchStrategy):
             "expansions_per_round": expansions_per_round,
             "history_depth": history_depth,
             "llm_share": llm_share,
+            "first_round_guided": first_round_guided,
             "proposer": proposer,
         }
         # tune_tir runs a clone: the stats object is shared so the caller sees it filled in.
@@ -110,13 +116,19 @@ class MCTSSearch(PySearchStrategy):
         self.search.add_measured(program, latency)
 
     def generate_measure_candidates(self):
-        count = min(self.per_round, self.trials_left)
+        count = min(self.round_size(), self.trials_left)
         if count <= 0:
             return None
         self.pending = self.search.next_batch(count)
         if not self.pending:
             return None  # nothing new left to measure anywhere
         return [candidate(node.program) for node in self.pending]
+
+    def round_size(self) -> int:
+        """``early_round`` until a whole round's worth of samples is measured, then the round."""
+        if self.early_round and self.search.measured_count < self.per_round:
+            return min(self.early_round, self.per_round)
+        return self.per_round
 
     def notify_runner_results(self, measure_candidates, results) -> None:
         outcomes = [latency_of(result) for result in results]
@@ -128,4 +140,9 @@ class MCTSSearch(PySearchStrategy):
         self.search = None  # drop the schedules
 
     def clone(self):
-        return MCTSSearch(**self.options, stats=self.stats, cost_model=self.cost_model)
+        return MCTSSearch(
+            **self.options,
+            early_round=self.early_round,
+            stats=self.stats,
+            cost_model=self.cost_model,
+        )

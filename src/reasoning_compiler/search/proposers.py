@@ -57,6 +57,9 @@ class NodeContext:
     # This run's measured programs worth showing, fastest first: the few fastest and the few
     # slowest (``MCTS.FEEDBACK``), never anything from another run.
     measured: Sequence[NodeView] = ()
+    # The search wants a guided proposal (the LLM's, or plain MCTS's paced sequences) now,
+    # whatever the proposer's pacing: e.g. for the first round's samples.
+    guided: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ class PacedRandomProposer:
 
     def propose(self, context: NodeContext, rng: random.Random) -> list[str] | Proposal:
         self._proposals += 1
-        if (self._proposals - 1) % self.every:
+        if (self._proposals - 1) % self.every and not context.guided:
             return random_sequence(context.transformations, 1, rng)
         sizes = rng.choices(
             list(self.lengths), weights=list(self.lengths.values()), k=self.proposals

@@ -254,14 +254,17 @@ class MCTS:
         expansions_per_round: int | None = None,
         history_depth: int = 2,
         llm_share: float = 0.25,
+        first_round_guided: int = 0,
         seed: int = 0,
         stats: SearchStats | None = None,
     ):
         if not transformations:
             raise ValueError("no transformations to search with")
-        if rollout_depth < 0 or not 0 <= llm_share <= 1:
-            raise ValueError("need rollout_depth >= 0 and 0 <= llm_share <= 1")
-        self.llm_share = llm_share
+        if rollout_depth < 0 or not 0 <= llm_share <= 1 or first_round_guided < 0:
+            raise ValueError(
+                "need rollout_depth >= 0, 0 <= llm_share <= 1 and first_round_guided >= 0"
+            )
+        self.llm_share, self.first_round_guided = llm_share, first_round_guided
         self.space = space
         self.transformations = dict(transformations)
         self.proposer = proposer or RandomProposer()
@@ -290,13 +293,16 @@ class MCTS:
             self.tree.backpropagate(child, self.simulate(child))
         return children[0]
 
-    def expand(self, node: Node) -> list[Node]:
+    def expand(self, node: Node, guided: bool = False) -> list[Node]:
         """New children of ``node``: one per proposed sequence that gives a new program, as many
-        as ``node`` has room for (an LLM call may propose several)."""
-        sequences, origin = self.propose(node)
+        as ``node`` has room for. A guided call (an LLM's) may propose more sequences than the
+        branching factor: each becomes a child, so one call's seconds buy several samples.
+        ``guided`` asks the proposer for a guided proposal now, whatever its pacing."""
+        sequences, origin = self.propose(node, guided)
+        room = max(self.tree.branching, len(sequences)) if origin in GUIDED else 0
         children: list[Node] = []
         for sequence in sequences:
-            if children and not self.tree.has_room(node):
+            if children and not self.tree.has_room(node) and len(node.children) >= room:
                 break
             child = self._apply(node, sequence, origin)
             if child is not None:
@@ -319,7 +325,7 @@ class MCTS:
             return self.tree.add(node, program, key, applied, origin)
         return None
 
-    def propose(self, node: Node) -> tuple[list[list[str]], str]:
+    def propose(self, node: Node, guided: bool = False) -> tuple[list[list[str]], str]:
         """The proposer's sequences for ``node``, invalid steps dropped, and who made them."""
         context = NodeContext(
             node=node,
@@ -327,6 +333,7 @@ class MCTS:
             transformations=self.transformations,
             describe=getattr(self.space, "describe", None),
             measured=self.measured_extremes(),
+            guided=guided,
         )
         self.stats.proposals += 1
         proposed = self.proposer.propose(context, self.rng)
@@ -362,12 +369,16 @@ class MCTS:
         """The ``count`` most promising unmeasured nodes, after a round of MCTS iterations.
 
         The first round measures fresh samples from the design space (the cost model knows
-        nothing yet). Later rounds grow the tree by ``expansions_per_round`` nodes (default
-        ``EXPANSIONS_PER_SAMPLE`` per requested sample), rescore every unmeasured node with the
-        current cost model, and pick the best. If the tree runs dry, fresh samples fill the batch.
+        nothing yet), and guided proposals for the first ``first_round_guided`` of them (the
+        LLM's configurations, next to the samples). Later rounds grow the tree by
+        ``expansions_per_round`` nodes (default ``EXPANSIONS_PER_SAMPLE`` per requested sample),
+        rescore every unmeasured node with the current cost model, and pick the best. If the
+        tree runs dry, fresh samples fill the batch.
         """
         if not self.tree.nodes:
-            self.add_samples(count)
+            for sample in self.add_samples(count)[: self.first_round_guided]:
+                for child in self.expand(sample, guided=True):
+                    self.tree.backpropagate(child, self.simulate(child))
         else:
             wanted = self.expansions_per_round or EXPANSIONS_PER_SAMPLE * count
             made, tries = 0, 0
@@ -448,6 +459,11 @@ class MCTS:
         if len(ranked) <= fastest + slowest:
             return ranked
         return ranked[:fastest] + ranked[len(ranked) - slowest :]
+
+    @property
+    def measured_count(self) -> int:
+        """Samples measured in this tree (successfully or not), resumed ones included."""
+        return sum(node.measured for node in self.tree.nodes)
 
     @property
     def fastest(self) -> Node | None:
