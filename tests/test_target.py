@@ -5,7 +5,14 @@ import sys
 import pytest
 
 from reasoning_compiler import UserError
-from reasoning_compiler.target import available_cores, host_cpu, make_target, needs
+from reasoning_compiler.target import (
+    available_cores,
+    host_cpu,
+    make_target,
+    needs,
+    summarize,
+    vector_bits,
+)
 
 
 def test_host_target_has_cpu_and_cores():
@@ -13,6 +20,17 @@ def test_host_target_has_cpu_and_cores():
     assert target.kind.name == "llvm"
     assert str(target.attrs["mcpu"]) == host_cpu()
     assert int(target.attrs["num-cores"]) == available_cores()
+
+
+@pytest.mark.parametrize(
+    "mcpu, bits", [("haswell", 256), ("znver1", 256), ("znver4", 512), ("sapphirerapids", 512)]
+)
+def test_the_vector_width_follows_the_cpus_instruction_set(mcpu, bits):
+    target = make_target({"kind": "llvm", "mcpu": mcpu, "num-cores": 2})
+    assert vector_bits(target) == bits
+    assert f"{bits}-bit vectors ({bits // 32} float32 lanes)" in summarize(target)
+    arm = {"kind": "llvm", "mtriple": "aarch64-linux-gnu", "mcpu": "cortex-a72", "num-cores": 4}
+    assert vector_bits(make_target(arm)) == 128
 
 
 def test_what_a_target_needs_is_stated_in_one_object():

@@ -116,11 +116,18 @@ def describe(target: tvm.target.Target) -> dict:
     return json.loads(str(target)) if str(target).startswith("{") else {"target": str(target)}
 
 
+# The widest vector registers by instruction-set feature, widest first. TVM 0.27's
+# llvm_get_vector_width says 512 for every x86 CPU (haswell and znver1 included), so the width is
+# read from the features LLVM reports for the target's CPU instead.
+VECTOR_FEATURES = (("avx512f", 512), ("avx", 256), ("sse2", 128), ("neon", 128), ("sve", 128))
+
+
 def vector_bits(target: tvm.target.Target) -> int | None:
-    """The widest vector LLVM uses for an llvm target, in bits (None if LLVM cannot say)."""
+    """The widest vector registers of an llvm target's CPU, in bits (None if LLVM cannot say)."""
     try:
-        return int(tvm.target.codegen.llvm_get_vector_width(target))
-    except Exception:  # an LLVM without this query
+        has = tvm.target.codegen.target_has_features
+        return next((bits for name, bits in VECTOR_FEATURES if has(name, target)), None)
+    except Exception:  # an LLVM without this query, or not an llvm target
         return None
 
 
