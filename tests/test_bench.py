@@ -356,3 +356,20 @@ def test_config_json_never_holds_a_base_url_password(tmp_path):
     config = BenchConfig(workloads=["matmul"], arms=[arm], out=tmp_path)
     assert "s3cret" not in json.dumps(config.as_dict())
     assert config.arms[0].llm["base_url"].endswith("s3cret@h:8000/v1")  # the run still gets it
+
+
+def test_a_run_whose_bench_process_is_gone_stops_as_on_ctrl_c():
+    # The watcher is given a parent that is not this process's: as if the bench were killed.
+    script = (
+        "import sys, time\n"
+        "from reasoning_compiler.benchmark.runner import interrupt_when_orphaned\n"
+        "try:\n"
+        "    interrupt_when_orphaned(parent=-1, interval_s=0.01)\n"
+        "    time.sleep(30)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('stopped as on Ctrl-C')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "stopped as on Ctrl-C", done.stderr

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import signal
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,6 +71,8 @@ def _tune_in_child(kwargs: dict, errors) -> None:
     from ..errors import TuningError, UserError
     from ..kernels import tune
 
+    watch = (os.getppid(),)
+    threading.Thread(target=interrupt_when_orphaned, args=watch, daemon=True).start()
     try:
         result = tune(**kwargs)
     except (UserError, TuningError) as err:
@@ -76,6 +81,15 @@ def _tune_in_child(kwargs: dict, errors) -> None:
     except KeyboardInterrupt:
         sys.exit(INTERRUPTED_EXIT)
     sys.exit(INTERRUPTED_EXIT if result.interrupted else 0)
+
+
+def interrupt_when_orphaned(parent: int, interval_s: float = 0.5) -> None:
+    """If the bench process goes away without stopping this run (``kill`` of its pid, not
+    Ctrl-C of the terminal), stop the run as Ctrl-C would: it finishes its sample and saves,
+    instead of tuning on unseen beside the next bench's runs."""
+    while os.getppid() == parent:
+        time.sleep(interval_s)
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 def tune_arguments(spec: RunSpec, config: BenchConfig, resume: bool) -> dict:
