@@ -361,8 +361,10 @@ def test_config_json_never_holds_a_base_url_password(tmp_path):
 def test_a_run_whose_bench_process_is_gone_stops_as_on_ctrl_c():
     # The watcher is given a parent that is not this process's: as if the bench were killed.
     script = (
-        "import sys, time\n"
+        "import signal, time\n"
         "from reasoning_compiler.benchmark.runner import interrupt_when_orphaned\n"
+        # As in a run, whose Ctrl-C handler is set; a test process may pass SIGINT on ignored.
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "try:\n"
         "    interrupt_when_orphaned(parent=-1, interval_s=0.01)\n"
         "    time.sleep(30)\n"

@@ -7,6 +7,7 @@ A run that finished is not repeated; one that was stopped continues from its dat
 
 from __future__ import annotations
 
+import _thread
 import json
 import multiprocessing
 import os
@@ -89,7 +90,8 @@ def interrupt_when_orphaned(parent: int, interval_s: float = 0.5) -> None:
     instead of tuning on unseen beside the next bench's runs."""
     while os.getppid() == parent:
         time.sleep(interval_s)
-    os.kill(os.getpid(), signal.SIGINT)
+    # Calls the run's own SIGINT handler in the main thread, whatever the process's signal mask.
+    _thread.interrupt_main(signal.SIGINT)
 
 
 def tune_arguments(spec: RunSpec, config: BenchConfig, resume: bool) -> dict:
