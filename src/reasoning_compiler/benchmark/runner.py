@@ -72,8 +72,7 @@ def _tune_in_child(kwargs: dict, errors) -> None:
     from ..errors import TuningError, UserError
     from ..kernels import tune
 
-    watch = (os.getppid(),)
-    threading.Thread(target=interrupt_when_orphaned, args=watch, daemon=True).start()
+    threading.Thread(target=interrupt_when_orphaned, args=(os.getppid(),), daemon=True).start()
     try:
         result = tune(**kwargs)
     except (UserError, TuningError) as err:

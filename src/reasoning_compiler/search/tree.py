@@ -284,14 +284,19 @@ class MCTS:
         node = self.tree.select()
         if node is None:
             return None
-        children = self.expand(node)
+        children = self.grow(node)
         if not children:
             self.stats.failed_expansions += 1
             self.tree.expansion_failed(node)
             return None
+        return children[0]
+
+    def grow(self, node: Node, guided: bool = False) -> list[Node]:
+        """Expand ``node``, then simulate and backpropagate each new child."""
+        children = self.expand(node, guided)
         for child in children:
             self.tree.backpropagate(child, self.simulate(child))
-        return children[0]
+        return children
 
     def expand(self, node: Node, guided: bool = False) -> list[Node]:
         """New children of ``node``: one per proposed sequence that gives a new program, as many
@@ -299,10 +304,11 @@ class MCTS:
         branching factor: each becomes a child, so one call's seconds buy several samples.
         ``guided`` asks the proposer for a guided proposal now, whatever its pacing."""
         sequences, origin = self.propose(node, guided)
-        room = max(self.tree.branching, len(sequences)) if origin in GUIDED else 0
+        branching = self.tree.branching
+        room = max(branching, len(sequences)) if origin in GUIDED else branching
         children: list[Node] = []
         for sequence in sequences:
-            if children and not self.tree.has_room(node) and len(node.children) >= room:
+            if children and len(node.children) >= room:
                 break
             child = self._apply(node, sequence, origin)
             if child is not None:
@@ -377,8 +383,7 @@ class MCTS:
         """
         if not self.tree.nodes:
             for sample in self.add_samples(count)[: self.first_round_guided]:
-                for child in self.expand(sample, guided=True):
-                    self.tree.backpropagate(child, self.simulate(child))
+                self.grow(sample, guided=True)
         else:
             wanted = self.expansions_per_round or EXPANSIONS_PER_SAMPLE * count
             made, tries = 0, 0
