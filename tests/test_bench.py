@@ -235,6 +235,31 @@ def test_missing_and_unfinished_runs_are_listed(tmp_path):
     assert "## Missing or unfinished runs" in (tmp_path / "report.md").read_text()
 
 
+def test_a_benchmark_spread_over_machines_or_days_says_so(tmp_path):
+    config = _handmade_bench(tmp_path)
+    (tmp_path / "machine.json").write_text(json.dumps({"references": {"matmul": {}}}))
+    for arm, seed, mcpu in [("mcts", 0, "znver5"), ("mcts", 1, "znver3"), ("evolutionary", 0, "x")]:
+        path = tmp_path / "runs" / "matmul" / arm / f"seed{seed}" / "result.json"
+        path.write_text(json.dumps(json.loads(path.read_text()) | {"target": {"mcpu": mcpu}}))
+    finished = {"mcts": "2026-12-02T07:00:00+0000", "evolutionary": "2026-12-03T07:00:00+0000"}
+    records = {
+        f"runs/matmul/{a}/seed{s}": {"finished_at": finished[a]} for a in finished for s in (0, 1)
+    }
+    (tmp_path / "bench_runs.json").write_text(json.dumps(records))
+    results = report(config)
+    assert results["sessions"] == {
+        "evolutionary": {"x, 2026-12-03": 1, "?, 2026-12-03": 1},
+        "mcts": {"znver5, 2026-12-02": 1, "znver3, 2026-12-02": 1},
+    }
+    text = (tmp_path / "report.md").read_text()
+    assert "mcts: 1 on znver5, 2026-12-02, 1 on znver3, 2026-12-02" in text
+    # all on one CPU on one day: nothing to say
+    for path in (tmp_path / "runs").rglob("result.json"):
+        path.write_text(json.dumps(json.loads(path.read_text()) | {"target": {"mcpu": "x"}}))
+    (tmp_path / "bench_runs.json").write_text(json.dumps({}))
+    assert "Runs by CPU" not in (report(config) and (tmp_path / "report.md").read_text())
+
+
 # ---- kernel quality references -------------------------------------------------------------------
 
 

@@ -29,7 +29,7 @@ REPEATS = 10  # best of, in each process: the library's steady-state speed
 PROCESSES = 3  # fresh processes per timing; the fastest counts
 
 
-def _numpy_attention(q, k, v, q_heads, kv_heads, seq_len, head_dim, causal):
+def _numpy_attention(q, k, v, q_heads, kv_heads, seq_len, head_dim, causal, **_):
     group = q_heads // kv_heads
     qg = q.reshape(kv_heads, group, seq_len, head_dim)
     s = qg @ k[:, None].swapaxes(-1, -2) * np.float32(1 / math.sqrt(head_dim))
@@ -58,6 +58,9 @@ NUMPY_OPERATORS = {
     "matmul": lambda a, b, **_: a @ b,
     "llama3-8b-attention": lambda *xs, **shape: _numpy_attention(*xs, **shape, causal=True),
     "flux-attention": lambda *xs, **shape: _numpy_attention(*xs, **shape, causal=False),
+    "llama3-8b-attention-block-causal": lambda *xs, **shape: _numpy_attention(
+        *xs, **shape, causal=True
+    ),
     "deepseek-r1-moe": _numpy_moe,
     "flux-conv": _numpy_conv,
 }
@@ -79,6 +82,9 @@ def _torch_operator(name: str):
         "matmul": lambda a, b, **_: a @ b,
         "llama3-8b-attention": lambda *xs, **shape: attention(*xs, **shape, causal=True),
         "flux-attention": lambda *xs, **shape: attention(*xs, **shape, causal=False),
+        "llama3-8b-attention-block-causal": lambda *xs, **shape: attention(
+            *xs, **shape, causal=True
+        ),
         "deepseek-r1-moe": moe,
         "flux-conv": lambda x, w, bias, **_: F.conv2d(x, w, bias, padding=1),
     }[name]

@@ -30,6 +30,7 @@ class RunData:
     wall_seconds: list[float]  # per sample: wall time of the run when it finished, all sessions
     result: dict
     peak_rss_gib: float | None = None
+    finished_at: str | None = None  # from the harness's record: when the run last finished
 
     @property
     def measured_this_session(self) -> int:
@@ -82,6 +83,7 @@ def load_runs(config: BenchConfig) -> tuple[list[RunData], list[str]]:
         if len(data.speedups) < config.trials:
             missing.append(f"{name}: {len(data.speedups)} of {config.trials} samples so far")
         data.peak_rss_gib = record.get("peak_rss_gib")
+        data.finished_at = record.get("finished_at")
         runs.append(data)
     return runs, missing
 
@@ -251,10 +253,24 @@ def analyse(config: BenchConfig, runs: list[RunData], machine: dict | None = Non
     return {
         "config": config.as_dict(),
         "machine": machine,
+        "sessions": sessions(runs),
         "checkpoints": checkpoints,
         "baseline": baseline_arm(config),
         "arms": arms,
         "paired": paired(summaries, checkpoints),
+    }
+
+
+def sessions(runs: list[RunData]) -> dict[str, dict[str, int]]:
+    """Per arm, how many runs finished on which CPU (LLVM's name for it) on which day: a
+    benchmark resumed on another day, or given a new arm, says so."""
+    out: dict[str, dict[str, int]] = {}
+    for run in runs:
+        where = f"{run.result.get('target', {}).get('mcpu', '?')}, {(run.finished_at or '?')[:10]}"
+        counts = out.setdefault(run.arm, {})
+        counts[where] = counts.get(where, 0) + 1
+    return {
+        arm: dict(sorted(counts.items(), key=lambda kv: kv[0][-10:])) for arm, counts in out.items()
     }
 
 

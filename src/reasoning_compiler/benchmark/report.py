@@ -178,6 +178,7 @@ def write_markdown(results: dict, missing: list[str], path: Path) -> str:
         f"{machine.get('memory_gib', '?')} GiB; {machine.get('os', '')}",
         f"- Date: {machine.get('date', '?')}; commit {machine.get('git_commit') or '?'}",
         f"- Versions: {versions or '?'}",
+        *_sessions_line(results),
         f"- Workloads ({config['preset']} preset): {shapes or ', '.join(config['workloads'])}",
         f"- Seeds {config['seeds']}, {config['trials']} samples per run, "
         f"{config['per_round']} per round; arms: "
@@ -229,6 +230,22 @@ def write_markdown(results: dict, missing: list[str], path: Path) -> str:
     text = "\n".join(parts) + "\n"
     path.write_text(text)
     return text
+
+
+def _sessions_line(results: dict) -> list[str]:
+    """Where and when the runs ran, when not all on one CPU on one day (the header's machine
+    and date are those of the last `bench` command)."""
+    sessions = results.get("sessions") or {}
+    places = {where for counts in sessions.values() for where in counts}
+    if len(places) <= 1:
+        return []
+    return [
+        "- Runs by CPU (LLVM name) and day finished: "
+        + "; ".join(
+            f"{arm}: " + ", ".join(f"{n} on {where}" for where, n in counts.items())
+            for arm, counts in sessions.items()
+        )
+    ]
 
 
 def _paired_section(results: dict) -> list[str]:

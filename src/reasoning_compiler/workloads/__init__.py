@@ -10,12 +10,21 @@ from pathlib import Path
 from ..errors import UserError
 from .attention import FLUX_ATTENTION, LLAMA3_8B_ATTENTION
 from .base import Kernel, Workload, prim_func_from
+from .block_causal import LLAMA3_8B_ATTENTION_BLOCK_CAUSAL
 from .conv import FLUX_CONV
 from .matmul import MATMUL
 from .moe import DEEPSEEK_R1_MOE
 
 WORKLOADS: dict[str, Workload] = {
-    w.name: w for w in (MATMUL, LLAMA3_8B_ATTENTION, DEEPSEEK_R1_MOE, FLUX_ATTENTION, FLUX_CONV)
+    w.name: w
+    for w in (
+        MATMUL,
+        LLAMA3_8B_ATTENTION,
+        DEEPSEEK_R1_MOE,
+        FLUX_ATTENTION,
+        FLUX_CONV,
+        LLAMA3_8B_ATTENTION_BLOCK_CAUSAL,
+    )
 }
 PAPER_WORKLOADS = ["llama3-8b-attention", "deepseek-r1-moe", "flux-attention", "flux-conv"]
 
