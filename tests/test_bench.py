@@ -103,6 +103,7 @@ def test_shipped_configs_load():
         "ablation-llm",
         "ablation-history",
         "ablation-branching",
+        "block-causal",
     }
     for path in configs:
         config = load_config(path)
