@@ -58,12 +58,11 @@ NUMPY_OPERATORS = {
     "matmul": lambda a, b, **_: a @ b,
     "llama3-8b-attention": lambda *xs, **shape: _numpy_attention(*xs, **shape, causal=True),
     "flux-attention": lambda *xs, **shape: _numpy_attention(*xs, **shape, causal=False),
-    "llama3-8b-attention-block-causal": lambda *xs, **shape: _numpy_attention(
-        *xs, **shape, causal=True
-    ),
     "deepseek-r1-moe": _numpy_moe,
     "flux-conv": _numpy_conv,
 }
+# The same operator, computed another way by TVM.
+NUMPY_OPERATORS["llama3-8b-attention-block-causal"] = NUMPY_OPERATORS["llama3-8b-attention"]
 
 
 def _torch_operator(name: str):
@@ -78,13 +77,14 @@ def _torch_operator(name: str):
     def moe(x, w_gate, w_up, w_down, **_):
         return (F.silu(torch.bmm(x, w_gate)) * torch.bmm(x, w_up)).bmm(w_down)
 
+    def causal(*xs, **shape):
+        return attention(*xs, **shape, causal=True)
+
     return {
         "matmul": lambda a, b, **_: a @ b,
-        "llama3-8b-attention": lambda *xs, **shape: attention(*xs, **shape, causal=True),
+        "llama3-8b-attention": causal,
+        "llama3-8b-attention-block-causal": causal,
         "flux-attention": lambda *xs, **shape: attention(*xs, **shape, causal=False),
-        "llama3-8b-attention-block-causal": lambda *xs, **shape: attention(
-            *xs, **shape, causal=True
-        ),
         "deepseek-r1-moe": moe,
         "flux-conv": lambda x, w, bias, **_: F.conv2d(x, w, bias, padding=1),
     }[name]

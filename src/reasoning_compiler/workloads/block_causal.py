@@ -10,9 +10,9 @@ its second after (key block kk-p-1). The key blocks on the diagonal (kk = p and 
 masked; all others are whole. The same trick balances ring attention across devices ("zigzag").
 
 Work: (nb / 2) (nb + 1) block x block scores, n^2/2 + n block/2 instead of n^2 (0.56 of the dense
-kernel at seq_len 512, block 64). Two batched matmuls (QK^T and PV) as in the dense kernel, so
-MetaSchedule's design space is as small; the softmax's row statistics and the output gather a
-query block's nb + 1 per-block results, masked to the pair's half that is its own.
+kernel at seq_len 512, block 64). Two batched matmuls (QK^T and PV) as in the dense kernel;
+the softmax's row statistics and the output gather a query block's nb + 1 per-block results,
+masked to the pair's half that is its own.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ import functools
 import math
 import operator
 
-from .attention import check as check_heads
-from .attention import reference as attention_reference
+from . import attention
 from .base import Workload
 
 
@@ -121,18 +120,18 @@ def build(q_heads: int, kv_heads: int, seq_len: int, head_dim: int, block: int):
     return te.create_prim_func([q, k, v, out])
 
 
-def reference(q, k, v, q_heads, kv_heads, seq_len, head_dim, block):
-    return attention_reference(q, k, v, q_heads, kv_heads, seq_len, head_dim, causal=True)
+def reference(q, k, v, block, **shape):
+    return attention.reference(q, k, v, **shape, causal=True)
 
 
-def flops(q_heads, kv_heads, seq_len, head_dim, block):
-    # Counted as the dense kernel's (attention.py), so that GFLOP/s compare with it, and with
-    # the libraries, as inverse time of the same operator.
-    return 4 * q_heads * seq_len * seq_len * head_dim + 5 * q_heads * seq_len * seq_len
+def flops(block, **shape):
+    # Counted as the dense kernel's, so that GFLOP/s compare with it, and with the libraries, as
+    # inverse time of the same operator.
+    return attention.flops(**shape, causal=True)
 
 
 def check(q_heads, kv_heads, seq_len, head_dim, block):
-    check_heads(q_heads, kv_heads)
+    attention.check(q_heads, kv_heads)
     if seq_len % (2 * block):
         raise ValueError(f"seq_len ({seq_len}) must be a multiple of 2 x block ({2 * block})")
 
