@@ -23,10 +23,12 @@ import numpy as np
 
 import reasoning_compiler as rc
 from reasoning_compiler.benchmark import artifacts
+from reasoning_compiler.benchmark.quality import machine_line
 from reasoning_compiler.cli import _duration
 from reasoning_compiler.compare import library_timings
 from reasoning_compiler.result import TuneResult
 from reasoning_compiler.rundir import SampleLog
+from reasoning_compiler.target import make_target
 
 DEFAULT_KERNELS = (
     "matmul:small,llama3-8b-attention:small,deepseek-r1-moe:small,flux-attention:small,"
@@ -100,6 +102,7 @@ def summarize(result: TuneResult, work: Path) -> dict:
         "at": {str(n): _best_within(result, len(samples), n) for n in CHECKPOINTS},
         "libraries": {},
         "trajectory": trajectory,
+        "machine": machine_line(make_target(result.target)),
     }
     for key in LIBRARIES:
         cell = (result.compare or {}).get(key, {})
@@ -158,6 +161,8 @@ def write_report(rows: list[dict], out: Path) -> None:
         "brackets: the median of those 10 processes). Ratio: library "
         "time / tuned time (above 1: tuned faster). 'passes after': tuning time until the "
         "fastest sample beat the library.",
+        "",
+        "Machine: " + "; ".join(sorted({row.get("machine", "not recorded") for row in rows})),
         "",
         "| kernel | strategy | samples | samples/min | search % | @36 | @200 | **end** "
         "| NumPy | PyTorch | vs NumPy | vs PyTorch | passes NumPy after | passes PyTorch after |",

@@ -16,9 +16,11 @@ import json
 from pathlib import Path
 
 from reasoning_compiler.benchmark import artifacts
+from reasoning_compiler.benchmark.quality import machine_line
 from reasoning_compiler.cli import _duration
 from reasoning_compiler.model.result import LATENCY_NAMES, ModelResult
 from reasoning_compiler.model.tune import tune_model
+from reasoning_compiler.target import make_target
 
 
 def main() -> None:
@@ -70,6 +72,8 @@ def write_report(results: list[ModelResult], out: Path) -> None:
     first = results[0]
     lines = [
         f"# {first.model} [{first.preset}]: whole-model tuning, one run per strategy",
+        "",
+        f"Machine: {machine_line(make_target(first.target))}.",
         "",
         f"Target: `{json.dumps(first.target)}`. Seed {first.seed}. Milliseconds per model call "
         "(median); ratios are PyTorch eager / tuned TVM (above 1: TVM faster).",

@@ -49,12 +49,12 @@ def machine_peak(mcpu: str, cores: int, vector_bits: int) -> dict:
         "fma_units": FMA_UNITS,
         "float32_lanes": lanes,
         "formula": "cores x clock GHz x FMA units x 2 x float32 lanes",
-        "cpu": _cpu_name(),
+        "cpu": cpu_name(),
         "mcpu": mcpu,
     }
 
 
-def _cpu_name() -> str:
+def cpu_name() -> str:
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -63,6 +63,15 @@ def _cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def machine_line(target) -> str:
+    """One line for a report: the CPU's model name (when the target is this machine's CPU), the
+    LLVM CPU, cores, vector width and caches, so that no figure is read without its machine."""
+    from ..target import host_cpu, summarize
+
+    here = target.kind.name == "llvm" and target.attrs.get("mcpu") in (None, host_cpu())
+    return (f"{cpu_name()}, " if here else "") + summarize(target)
 
 
 def _version(package: str) -> str | None:
@@ -105,7 +114,7 @@ def machine_info(config) -> dict:
         }
     return {
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
-        "cpu": _cpu_name(),
+        "cpu": cpu_name(),
         "cores": cores,
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
         "os": platform.platform(),
