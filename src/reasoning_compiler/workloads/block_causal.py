@@ -14,10 +14,8 @@ kernel at seq_len 512, block 64). Two batched matmuls (QK^T and PV) as in the de
 the softmax's row statistics and the output gather a query block's nb + 1 per-block results,
 masked to the pair's half that is its own.
 
-Each step's query, key and value blocks are first copied into packed buffers (K transposed), so
-both products read with affine indices, as libraries pack their operands; without the copies the
-Selects in the products' indices made MetaSchedule relax their reads to whole tensors, and most
-builds of tuned programs timed out (48 of 72 against 1 of 72 packed, small preset, seed 0).
+Each step's query, key and value blocks are first copied into packed buffers (see build), as
+libraries pack their operands (measured: benchmarks/results/block-causal-packing).
 """
 
 from __future__ import annotations
@@ -57,10 +55,9 @@ def build(q_heads: int, kv_heads: int, seq_len: int, head_dim: int, block: int):
     def pair_of(qb):
         return tirx.min(qb, nb - 1 - qb)
 
-    # Each step's query and key block copied out once, K transposed ([d, c]): the products then
-    # read with affine indices (a batched matmul per step, the innermost loop contiguous), as
-    # libraries pack their operands. Selects in the products' own indices made MetaSchedule
-    # relax their read regions to whole tensors, and 23 of 72 builds timed out.
+    # Each step's Q, K and V blocks copied out once, K transposed ([d, c]): the products then
+    # read with affine indices (a batched matmul per step, the innermost loop contiguous).
+    # Selects in the products' own indices made MetaSchedule relax their reads to whole tensors.
     steps = (nb // 2, nb + 1)
     q_packed = te.compute(
         (q_heads, *steps, block, head_dim),
