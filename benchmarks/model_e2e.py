@@ -7,13 +7,19 @@ Runs one strategy after another in this process (never two at once: they would s
 each in its own work dir under --out (so a stopped benchmark resumes: finished runs are kept),
 then writes report.md (end-to-end latencies, per-task table) and figure.png (estimated model
 latency against samples, with PyTorch eager). Timings hold for this machine and this run only.
+Each run's peak memory (this process and its build and run workers, sampled every half second)
+is kept beside its result in memory.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import threading
+from contextlib import contextmanager
 from pathlib import Path
+
+import psutil
 
 from reasoning_compiler.benchmark import artifacts
 from reasoning_compiler.benchmark.quality import machine_line
@@ -41,8 +47,8 @@ def main() -> None:
             results.append(_load(work / "result.json"))
             continue
         resume = (work / "run.json").exists()
-        results.append(
-            tune_model(
+        with peak_memory(work / "memory.json"):
+            result = tune_model(
                 args.model,
                 preset=args.preset,
                 strategy=strategy,
@@ -54,13 +60,44 @@ def main() -> None:
                 overwrite=not resume,
                 cache=False,  # strategies compared cold
             )
-        )
+        results.append(result)
     write_report(results, args.out)
     artifacts.pack(args.out)
 
 
 def _load(path: Path) -> ModelResult:
     return ModelResult.load(path)
+
+
+@contextmanager
+def peak_memory(path: Path):
+    """Sample the resident memory of this process and its children until the block ends; write
+    the peak to ``path`` (GiB), keeping a larger peak an earlier, resumed session wrote."""
+    me, peak, done = psutil.Process(), [0], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.5):
+            try:
+                tree = [me, *me.children(recursive=True)]
+                peak[0] = max(peak[0], sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                continue
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+        earlier = _peak_gib(path.parent) or 0.0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"peak_rss_gib": max(earlier, round(peak[0] / 2**30, 2))}))
+
+
+def _peak_gib(work: Path) -> float | None:
+    path = work / "memory.json"
+    return json.loads(path.read_text())["peak_rss_gib"] if path.exists() else None
 
 
 def write_report(results: list[ModelResult], out: Path) -> None:
@@ -78,16 +115,19 @@ def write_report(results: list[ModelResult], out: Path) -> None:
         f"Target: `{json.dumps(first.target)}`. Seed {first.seed}. Milliseconds per model call "
         "(median); ratios are PyTorch eager / tuned TVM (above 1: TVM faster).",
         "",
-        "| strategy | samples | wall s | "
+        "| strategy | samples | wall s | peak memory GiB | "
         + " | ".join(LATENCY_NAMES.values())
         + " | eager / tuned |",
-        "|---|---|---|" + "---|" * len(LATENCY_NAMES) + "---|",
+        "|---|---|---|---|" + "---|" * len(LATENCY_NAMES) + "---|",
     ]
     for r in results:
         cells = [f"{r.seconds(k) * 1e3:.3f}" if r.seconds(k) else "n/a" for k in LATENCY_NAMES]
         ratio = r.seconds("torch_eager") / r.seconds("tvm_tuned")
+        peak = _peak_gib(out / "runs" / r.strategy / f"seed{r.seed}")
         lines.append(
             f"| {r.strategy} | {r.trials} | {r.wall_seconds:.0f} | "
+            + ("not recorded" if peak is None else f"{peak:.2f}")
+            + " | "
             + " | ".join(cells)
             + f" | {ratio:.2f} |"
         )

@@ -28,7 +28,6 @@ import tvm
 from rich.console import Console
 from tvm.ir.utils import derived_object
 from tvm.s_tir import meta_schedule as ms
-from tvm.s_tir.meta_schedule.search_strategy import PySearchStrategy
 from tvm.s_tir.meta_schedule.utils import fork_seed
 
 from . import measure
@@ -37,6 +36,7 @@ from .errors import TuningError, UserError
 from .llm import combined_summary
 from .schedule_rules import design_space, rule_names
 from .search.tree import SearchStats
+from .search.wrapped import Wrapped
 from .session import (
     COST_MODEL_WARMUP,
     SearchPlan,
@@ -373,29 +373,17 @@ class Run:
 
 
 @derived_object
-class _BeforeBatch(PySearchStrategy):
+class _BeforeBatch(Wrapped):
     """A task's strategy that calls a hook before each batch (a model's output check learns
     which task the runner measures now)."""
 
     def __init__(self, inner, hook):
-        super().__init__()
-        self.inner, self.hook = inner, hook
-
-    def _initialize_with_tune_context(self, context) -> None:
-        self.inner._initialize_with_tune_context(context)
-
-    def pre_tuning(self, max_trials, num_trials_per_iter, design_spaces, database, cost_model):
-        self.inner.pre_tuning(max_trials, num_trials_per_iter, design_spaces, database, cost_model)
-
-    def post_tuning(self) -> None:
-        self.inner.post_tuning()
+        super().__init__(inner)
+        self.hook = hook
 
     def generate_measure_candidates(self):
         self.hook()
         return self.inner.generate_measure_candidates()
-
-    def notify_runner_results(self, measure_candidates, results) -> None:
-        self.inner.notify_runner_results(measure_candidates, results)
 
     def clone(self):
         return _BeforeBatch(self.inner.clone(), self.hook)

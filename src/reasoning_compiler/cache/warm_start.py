@@ -16,24 +16,20 @@ from tvm.ir.utils import derived_object
 from tvm.s_tir import Schedule
 from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 from tvm.s_tir.meta_schedule.runner import RunnerResult
-from tvm.s_tir.meta_schedule.search_strategy import MeasureCandidate, PySearchStrategy
+from tvm.s_tir.meta_schedule.search_strategy import MeasureCandidate
 
+from ..search.wrapped import Wrapped
 from .plan import fit_tile
 from .store import Known
 from .tuning_cache import WarmStart, to_record
 
 
 @derived_object
-class WarmStarted(PySearchStrategy):
+class WarmStarted(Wrapped):
     def __init__(self, inner, warm: WarmStart, report: dict):
-        super().__init__()
-        self.inner, self.warm, self.report = inner, warm, report
-        self.context = None
+        super().__init__(inner)
+        self.warm, self.report = warm, report
         self.first: list | None = None  # the warm round's schedules, until measured
-
-    def _initialize_with_tune_context(self, context) -> None:
-        self.context = context
-        self.inner._initialize_with_tune_context(context)
 
     def pre_tuning(self, max_trials, num_trials_per_iter, design_spaces, database, cost_model):
         self.report["trained_on"] = self._train(cost_model)
@@ -80,9 +76,6 @@ class WarmStarted(PySearchStrategy):
                 secs = [float(s) for s in result.run_secs]
                 adopt(sch, sum(secs) / len(secs))
         self.first = None
-
-    def post_tuning(self) -> None:
-        self.inner.post_tuning()
 
     def clone(self):
         return WarmStarted(self.inner.clone(), self.warm, self.report)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import tvm_ffi
 from tvm.ir.utils import derived_object
 from tvm.s_tir.meta_schedule.runner import RunnerResult
-from tvm.s_tir.meta_schedule.search_strategy import PySearchStrategy
+
+from .wrapped import Wrapped
 
 
 @derived_object
-class Deduplicated(PySearchStrategy):
+class Deduplicated(Wrapped):
     """Another MetaSchedule strategy, minus the programs the run's database already holds.
 
     Upstream's evolutionary search starts each session knowing nothing measured (a TODO in its
@@ -19,16 +20,10 @@ class Deduplicated(PySearchStrategy):
     """
 
     def __init__(self, inner):
-        super().__init__()
-        self.inner = inner
-        self.context = None
+        super().__init__(inner)
         self.measured: set[int] = set()  # structural hashes of the programs measured
         self.skipped: list = []  # candidates dropped since the last notification
         self.trials_left = 0
-
-    def _initialize_with_tune_context(self, context) -> None:
-        self.context = context
-        self.inner._initialize_with_tune_context(context)
 
     def pre_tuning(self, max_trials, num_trials_per_iter, design_spaces, database, cost_model):
         self.measured = self._in_database(database) if database is not None else set()
@@ -73,9 +68,6 @@ class Deduplicated(PySearchStrategy):
         skipped, self.skipped = self.skipped, []
         dropped = [RunnerResult(run_secs=None, error_msg="measured before") for _ in skipped]
         self.inner.notify_runner_results(candidates + skipped, results + dropped)
-
-    def post_tuning(self) -> None:
-        self.inner.post_tuning()
 
     def clone(self):
         return Deduplicated(self.inner.clone())
