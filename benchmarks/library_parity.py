@@ -1,16 +1,16 @@
 """Tuned kernels against the libraries users already have (NumPy, PyTorch), on this machine.
 
     python benchmarks/library_parity.py [--kernels matmul:small,flux-conv:small,...]
-        [--strategies llm-mcts] [--time-budget 15m] [--seed 0]
+        [--strategies mcts] [--time-budget 15m] [--seed 0]
         [--out benchmarks/results/library-parity]
 
-Each kernel is tuned with each strategy for the time budget (one run after another, never two
-at once: they would share the cores), then NumPy and PyTorch time the same operator on the same
-inputs (`tune --compare`). From each run's sample log the report reads the kernel's speed after
-36 and 200 samples and at the end, and how long tuning took to pass each library. Each run has
-its own work dir under --out/runs: a finished run is kept, an unfinished one starts again (a
-resumed run would get a second budget). Writes report.md, results.json and figure.png. Timings
-hold for this machine and this run only.
+Each kernel is tuned with each strategy (by default the project's default, mcts) for the time
+budget (one run after another, never two at once: they would share the cores), then NumPy and
+PyTorch time the same operator on the same inputs (`tune --compare`). From each run's sample log
+the report reads the kernel's speed after 36 and 200 samples and at the end, and how long tuning
+took to pass each library. Each run has its own work dir under --out/runs: a finished run is
+kept, an unfinished one starts again (a resumed run would get a second budget). Writes
+report.md, results.json and figure.png. Timings hold for this machine and this run only.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from reasoning_compiler.cli import _duration
 from reasoning_compiler.compare import library_timings
 from reasoning_compiler.result import TuneResult
 from reasoning_compiler.rundir import SampleLog
+from reasoning_compiler.strategies import DEFAULT_STRATEGY
 from reasoning_compiler.target import make_target
 
 DEFAULT_KERNELS = (
@@ -42,7 +43,9 @@ LIBRARIES = {"numpy": "NumPy", "pytorch": "PyTorch"}
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kernels", default=DEFAULT_KERNELS, help="WORKLOAD:PRESET,...")
-    parser.add_argument("--strategies", default="llm-mcts", help="one run per kernel for each")
+    parser.add_argument(
+        "--strategies", default=DEFAULT_STRATEGY, help="one run per kernel for each"
+    )
     parser.add_argument("--time-budget", type=_duration, default=900.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/library-parity"))
