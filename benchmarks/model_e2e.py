@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-import psutil
-
 from reasoning_compiler.benchmark import artifacts
 from reasoning_compiler.benchmark.quality import machine_line
+from reasoning_compiler.benchmark.runner import tree_rss
 from reasoning_compiler.cli import _duration
 from reasoning_compiler.model.result import LATENCY_NAMES, ModelResult
 from reasoning_compiler.model.tune import tune_model
@@ -73,15 +73,11 @@ def _load(path: Path) -> ModelResult:
 def peak_memory(path: Path):
     """Sample the resident memory of this process and its children until the block ends; write
     the peak to ``path`` (GiB), keeping a larger peak an earlier, resumed session wrote."""
-    me, peak, done = psutil.Process(), [0], threading.Event()
+    peak, done = [0], threading.Event()
 
     def sample() -> None:
         while not done.wait(0.5):
-            try:
-                tree = [me, *me.children(recursive=True)]
-                peak[0] = max(peak[0], sum(p.memory_info().rss for p in tree if p.is_running()))
-            except psutil.Error:
-                continue
+            peak[0] = max(peak[0], tree_rss(os.getpid()))
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
@@ -90,13 +86,12 @@ def peak_memory(path: Path):
     finally:
         done.set()
         thread.join()
-        earlier = _peak_gib(path.parent) or 0.0
+        gib = max(_peak_gib(path) or 0.0, round(peak[0] / 2**30, 2))
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"peak_rss_gib": max(earlier, round(peak[0] / 2**30, 2))}))
+        path.write_text(json.dumps({"peak_rss_gib": gib}))
 
 
-def _peak_gib(work: Path) -> float | None:
-    path = work / "memory.json"
+def _peak_gib(path: Path) -> float | None:
     return json.loads(path.read_text())["peak_rss_gib"] if path.exists() else None
 
 
@@ -123,7 +118,7 @@ def write_report(results: list[ModelResult], out: Path) -> None:
     for r in results:
         cells = [f"{r.seconds(k) * 1e3:.3f}" if r.seconds(k) else "n/a" for k in LATENCY_NAMES]
         ratio = r.seconds("torch_eager") / r.seconds("tvm_tuned")
-        peak = _peak_gib(out / "runs" / r.strategy / f"seed{r.seed}")
+        peak = _peak_gib(out / "runs" / r.strategy / f"seed{r.seed}" / "memory.json")
         lines.append(
             f"| {r.strategy} | {r.trials} | {r.wall_seconds:.0f} | "
             + ("not recorded" if peak is None else f"{peak:.2f}")

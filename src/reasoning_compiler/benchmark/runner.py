@@ -184,12 +184,7 @@ def _run_one(spec: RunSpec, config, state: RunState, bar, task, overall) -> dict
     child.start()
     peak, seen = 0, state.measured
     while child.is_alive():
-        try:
-            process = psutil.Process(child.pid)
-            tree = [process, *process.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
+        peak = max(peak, tree_rss(child.pid))
         measured = _count_lines(spec.work_dir / "samples.jsonl")
         bar.update(task, completed=measured)
         bar.advance(overall, measured - seen)
@@ -208,6 +203,16 @@ def _run_one(spec: RunSpec, config, state: RunState, bar, task, overall) -> dict
     if child.exitcode not in (0, INTERRUPTED_EXIT):
         record["error"] = errors.get() if not errors.empty() else f"exit code {child.exitcode}"
     return record
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants (0 if it is gone)."""
+    try:
+        process = psutil.Process(pid)
+        tree = [process, *process.children(recursive=True)]
+        return sum(p.memory_info().rss for p in tree if p.is_running())
+    except psutil.Error:
+        return 0
 
 
 class _NoBar:
