@@ -114,3 +114,30 @@ def test_the_cpu_space_checks_reductions_after_upstreams_postprocessors():
     *upstream, last = design_space(host_target()).postprocs
     assert last.apply(_attention_with_row_sum_at("reduction")) is False  # ours, last
     assert "RewriteReductionBlock" in {type(p).__name__ for p in upstream}
+
+
+# Workload -> its expensive elementwise step, kept out of the product that reads it (KEEP in
+# workloads/base.py): inlined by AutoInline, it ran once per element and output column of that
+# product. The search may still inline it (a sampled compute location), as one choice of several.
+KEPT = {"deepseek-r1-moe": "silu", "flux-attention": "softmax", "llama3-8b-attention": "softmax"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workload", sorted(KEPT))
+def test_expensive_elementwise_steps_are_not_inlined_by_rule(workload):
+    kernel = WORKLOADS[workload].resolve("small", TINY_SHAPES[workload])
+    spaces = _spaces(kernel.mod, host_target(), design_space(host_target()))
+    assert spaces and not any(_inlined(s.trace, KEPT[workload]) for s in spaces)
+    if workload == "deepseek-r1-moe":  # without the annotation, every space inlines it
+        sch = s_tir.Schedule(kernel.mod)
+        sch.unannotate(sch.get_sblock("silu"), "meta_schedule.inline_rule")
+        plain = _spaces(sch.mod, host_target(), design_space(host_target()))
+        assert all(_inlined(s.trace, "silu") for s in plain)
+
+
+def _inlined(trace, name: str) -> bool:
+    """Whether ``trace`` inlines block ``name`` by a ComputeInline step (AutoInline's)."""
+    block = next(
+        i.outputs[0] for i in trace.insts if i.kind.name == "GetSBlock" and i.attrs[0] == name
+    )
+    return any(i.kind.name == "ComputeInline" and i.inputs[0].same_as(block) for i in trace.insts)

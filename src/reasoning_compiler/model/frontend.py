@@ -320,7 +320,7 @@ def to_relax(model: LoadedModel):
 
 def lower(mod, target):
     """``mod`` legalized and fused into TIR functions, the tuning tasks: the same passes
-    ``compile_relax`` runs before it applies the database, so that its tasks are these.
+    ``compile_relax`` runs before it applies the database (``build`` goes on from here).
     (``extract_tasks`` on the raw import finds nothing, without an error.)"""
     import tvm
     from tvm import relax
@@ -338,6 +338,52 @@ def lower(mod, target):
             return tvm.ir.transform.Sequential(passes)(mod)
     except Exception as err:
         raise ModelError("lower (legalize and fuse)", err) from None
+
+
+def build(lowered, target, database=None):
+    """``lowered`` (what ``lower`` returned) built into a Relax VM executable, each task's
+    program taken from ``database`` where it has one; and the names of the tasks so taken.
+
+    The rest of the pipeline ``compile_relax`` runs after lowering, on the module the tasks
+    came from: lowering the import again would fold the weights again (one more copy of them,
+    and several while folding: the paper-size MoE block peaked at 10 GiB building twice that
+    way), and the tasks applied are exactly those of this module."""
+    import tvm
+    from tvm import relax
+    from tvm.relax.transform import MetaScheduleApplyDatabase
+    from tvm.s_tir import dlight
+
+    with target, tvm.transform.PassContext(opt_level=3):
+        if database is not None:
+            with database:
+                lowered = MetaScheduleApplyDatabase()(lowered)
+        if relax.pipeline.BackendDispatcher.is_gpu_target(target):  # as compile_relax does
+            lowered = dlight.ApplyDefaultSchedule(dlight.gpu.Fallback())(lowered)
+        finish = tvm.transform.Sequential(_after_lowering(target))
+        executable = relax.build(lowered, target=target, relax_pipeline=finish)
+    scheduled = {
+        gv.name_hint
+        for gv, func in lowered.functions_items()
+        if isinstance(func, tvm.tirx.PrimFunc)
+        and func.attrs
+        and func.attrs.get("tirx.is_scheduled")
+    }
+    return executable, scheduled
+
+
+def _after_lowering(target) -> list:
+    """Relax's passes for ``target`` after fusion: dataflow lowering, then finalizing. TVM 0.27
+    defines the CPU backend's dataflow lowering but does not export it (``compile_relax``
+    falls back to a copy of the list); the CPU list is the generic one."""
+    from tvm import relax
+
+    try:
+        lowering = relax.pipeline.dataflow_lower_passes(target)
+    except AttributeError:
+        from tvm.relax.backend.cpu_generic.pipeline import dataflow_lower_passes
+
+        lowering = dataflow_lower_passes(target)
+    return [*lowering, *relax.pipeline.finalize_passes(target)]
 
 
 def _unsupported(err: Exception) -> str | Exception:

@@ -21,7 +21,6 @@ import tvm
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from tvm.s_tir import meta_schedule as ms
 
 from .. import measure, timing
 from ..compare import max_relative_error
@@ -33,7 +32,16 @@ from ..session import short_error
 from ..target import needs
 from ..timing import BASELINE_REPEATS
 from ..workloads.base import random_inputs
-from .frontend import LoadedModel, ModelError, ModelTask, extract_tasks, load_model, lower, to_relax
+from .frontend import (
+    LoadedModel,
+    ModelError,
+    ModelTask,
+    build,
+    extract_tasks,
+    load_model,
+    lower,
+    to_relax,
+)
 from .result import ModelResult
 
 TASK_SCHEDULERS = ("gradient", "round-robin")
@@ -109,10 +117,10 @@ def tune_model(
         )
 
         run.console.print("[bold]building and checking the tuned model[/bold]")
-        models, applied = _build_models(relax_mod, lowered, run.target, run.database(), session.run)
+        estimate = sum(u * t.weight for u, t in zip(untuned, tasks, strict=True))
+        models, applied = _build_models(lowered, run.target, run.database(), session.run, estimate)
         device = needs(run.target).device()
         verdict = _check_outputs(models["tuned"], loaded, device)
-        estimate = sum(u * t.weight for u, t in zip(untuned, tasks, strict=True))
         latencies = _time_models(models, loaded, torch_compile, estimate, run.console, device)
         result = ModelResult(
             **run.record(outcome),
@@ -279,33 +287,21 @@ def _untuned_latency(task, target, runner, call_s: float) -> tuple[float, str]:
     return latency, f"median of {BASELINE_REPEATS}"
 
 
-def _build_models(relax_mod, lowered, target, database, run: RunDir) -> tuple[dict, set[str]]:
-    """The untuned build (tasks as written) and the tuned one (each task's best program from
-    ``database``; a task without one keeps its untuned loops), the tuned one exported; and
-    the tasks whose database program the tuned build uses.
-
-    ``compile_relax`` fuses ``relax_mod`` as ``lower`` did, then applies the database, so the
-    same application to ``lowered`` names its scheduled tasks: a task tuned but not among them
-    would be a silent loss, as when the build re-fused already-fused functions into others."""
-    from tvm import relax
-    from tvm.relax.transform import MetaScheduleApplyDatabase
-
+def _build_models(lowered, target, database, run: RunDir, untuned_estimate: float):
+    """The tuned build (each task's best program from ``database``; a task without one keeps
+    its untuned loops), exported, and the untuned build (tasks as written) where it will be
+    timed; and the tasks whose database program the tuned build uses. Both builds share the
+    weights of ``lowered``. A task tuned but not used would be a silent loss (as when an
+    earlier build re-fused already-fused functions into others): the task table says so."""
     try:
-        untuned = relax.build(relax_mod, target=target)
-        tuned = ms.relax_integration.compile_relax(database, relax_mod, target, params=None)
+        tuned, applied = build(lowered, target, database)
+        tuned.export_library(str(run.path / LIBRARY_NAME))
+        models = {"tuned": tuned}
+        if untuned_estimate < UNTUNED_ESTIMATE_FROM_S:
+            models = {"untuned": build(lowered, target)[0], **models}
     except Exception as err:
         raise ModelError("build (Relax)", err) from None
-    tuned.export_library(str(run.path / LIBRARY_NAME))
-    with target, database, tvm.transform.PassContext(opt_level=3):
-        applied = MetaScheduleApplyDatabase()(lowered)
-    scheduled = {
-        gv.name_hint
-        for gv, func in applied.functions_items()
-        if isinstance(func, tvm.tirx.PrimFunc)
-        and func.attrs
-        and func.attrs.get("tirx.is_scheduled")
-    }
-    return {"untuned": untuned, "tuned": tuned}, scheduled
+    return models, applied
 
 
 def _vm(executable, device):
@@ -347,13 +343,12 @@ def _time_models(
     console.print("timing the untuned and tuned models and the model's own library")
     inputs = [tvm.runtime.tensor(x, device) for x in model.inputs]
     latency = {}
+    if "untuned" not in models:  # not built (see _build_models)
+        latency["tvm_untuned"] = {
+            "seconds": untuned_estimate,
+            "protocol": "estimate: the sum of the untuned tasks' times",
+        }
     for name, executable in models.items():
-        if name == "untuned" and untuned_estimate >= UNTUNED_ESTIMATE_FROM_S:
-            latency["tvm_untuned"] = {
-                "seconds": untuned_estimate,
-                "protocol": "estimate: the sum of the untuned tasks' times",
-            }
-            continue
         latency[f"tvm_{name}"] = timing.time_vm(_vm(executable, device), inputs, device)
     latency |= model.time_references(torch_compile)
     for name, cell in latency.items():

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from .base import Workload
+from .base import KEEP, Workload
 
 
 def build(q_heads: int, kv_heads: int, seq_len: int, head_dim: int, causal: bool):
@@ -47,7 +47,11 @@ def build(q_heads: int, kv_heads: int, seq_len: int, head_dim: int, causal: bool
     # Normalize before PV so that the output block is the PV reduction itself: a trailing
     # `pv / row_sum` block makes MetaSchedule's design-space generation fail (its
     # reverse_compute_at needs every producer of the consumer under the PV loop).
-    softmax = te.compute(qk.shape, lambda h, i, j: probs[h, i, j] / row_sum[h, i], name="softmax")
+    # Kept a block of its own (computed once per score): inlined into PV, the division ran
+    # once per score and output column.
+    softmax = te.compute(
+        qk.shape, lambda h, i, j: probs[h, i, j] / row_sum[h, i], name="softmax", attrs=KEEP
+    )
     j3 = te.reduce_axis((0, seq_len), name="j3")
     out = te.compute(
         (*rows, head_dim),

@@ -10,6 +10,12 @@ import numpy as np
 
 from ..errors import UserError
 
+# A block annotation (te.compute's attrs) that keeps MetaSchedule's AutoInline from folding a
+# block into its readers: for a copy that packs an operand, or an elementwise step that is
+# expensive (a sigmoid, a division) where inlining would repeat it for every column a
+# product's consumer reads it for. The search may still compute it at a loop of its reader.
+KEEP = {"meta_schedule.inline_rule": "disable"}
+
 if TYPE_CHECKING:  # TVM loads when a kernel is built: listing workloads stays fast
     import tvm
 

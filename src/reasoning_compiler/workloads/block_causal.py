@@ -25,11 +25,7 @@ import math
 import operator
 
 from . import attention
-from .base import Workload
-
-# A block annotation that keeps MetaSchedule's AutoInline from folding a copy back into its
-# reader (which would bring the Selects back into the product's indices).
-KEEP = {"meta_schedule.inline_rule": "disable"}
+from .base import KEEP, Workload
 
 
 def build(q_heads: int, kv_heads: int, seq_len: int, head_dim: int, block: int):
