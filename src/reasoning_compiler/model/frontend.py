@@ -101,6 +101,9 @@ class LoadedModel:
         """Seconds per call of the library's own runs: ``{name: {"seconds": s} | {"error"}}``."""
         raise NotImplementedError
 
+    def release(self) -> None:
+        """Let go of the library's copy of the model (its weights) once it is checked and timed."""
+
 
 @dataclass
 class TorchModel(LoadedModel):
@@ -137,6 +140,12 @@ class TorchModel(LoadedModel):
         with torch.no_grad():
             out = self.module(*self.torch_inputs)
         return (out[0] if isinstance(out, tuple | list) else out).numpy()
+
+    def release(self) -> None:
+        import torch
+
+        self.module, self.torch_inputs = None, ()
+        torch.compiler.reset()  # torch.compile's caches hold the module's weights too
 
     def time_references(self, torch_compile: bool) -> dict[str, dict]:
         import torch
@@ -194,6 +203,9 @@ class OnnxModel(LoadedModel):
             dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type)
             inputs.append(rng.uniform(-1, 1, size=dims).astype(dtype))
         return cls(path.name, "default", inputs, str(path), proto)
+
+    def release(self) -> None:
+        self.proto = None
 
     def import_relax(self):
         from tvm.relax.frontend.onnx import from_onnx

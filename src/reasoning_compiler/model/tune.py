@@ -94,8 +94,7 @@ def tune_model(
         run.plan_search()
         loaded = load_model(model, preset)
         run.pick_target()
-        relax_mod = to_relax(loaded)
-        lowered = lower(relax_mod, run.target)
+        lowered = lower(to_relax(loaded), run.target)  # what the tasks and the builds are of
         tasks = extract_tasks(lowered, run.target)
         run.console.print(task_table(loaded, tasks))
         extra = {
@@ -118,10 +117,12 @@ def tune_model(
 
         run.console.print("[bold]building and checking the tuned model[/bold]")
         estimate = sum(u * t.weight for u, t in zip(untuned, tasks, strict=True))
-        models, applied = _build_models(lowered, run.target, run.database(), session.run, estimate)
+        models, applied = _build_models(lowered, run.target, run.database(), estimate)
         device = needs(run.target).device()
         verdict = _check_outputs(models["tuned"], loaded, device)
         latencies = _time_models(models, loaded, torch_compile, estimate, run.console, device)
+        loaded.release()  # the library's weights: the export holds copies of ours for a while
+        _export(models["tuned"], session.run)
         result = ModelResult(
             **run.record(outcome),
             model=loaded.name,
@@ -287,21 +288,30 @@ def _untuned_latency(task, target, runner, call_s: float) -> tuple[float, str]:
     return latency, f"median of {BASELINE_REPEATS}"
 
 
-def _build_models(lowered, target, database, run: RunDir, untuned_estimate: float):
+def _build_models(lowered, target, database, untuned_estimate: float):
     """The tuned build (each task's best program from ``database``; a task without one keeps
-    its untuned loops), exported, and the untuned build (tasks as written) where it will be
-    timed; and the tasks whose database program the tuned build uses. Both builds share the
-    weights of ``lowered``. A task tuned but not used would be a silent loss (as when an
-    earlier build re-fused already-fused functions into others): the task table says so."""
+    its untuned loops) and the untuned build (tasks as written) where it will be timed; and the
+    tasks whose database program the tuned build uses. Both builds share the weights of
+    ``lowered``. A task tuned but not used would be a silent loss (as when an earlier build
+    re-fused already-fused functions into others): the task table says so."""
     try:
         tuned, applied = build(lowered, target, database)
-        tuned.export_library(str(run.path / LIBRARY_NAME))
         models = {"tuned": tuned}
         if untuned_estimate < UNTUNED_ESTIMATE_FROM_S:
             models = {"untuned": build(lowered, target)[0], **models}
     except Exception as err:
         raise ModelError("build (Relax)", err) from None
     return models, applied
+
+
+def _export(executable, run: RunDir) -> None:
+    """``model.so``, weights included. Serializing them holds several copies at once (the
+    paper-size MoE block: 5 GiB over the run's 3 for 1.4 GB of weights), so this comes last,
+    after the model's library has let go of its own."""
+    try:
+        executable.export_library(str(run.path / LIBRARY_NAME))
+    except Exception as err:
+        raise ModelError("export (model.so)", err) from None
 
 
 def _vm(executable, device):
