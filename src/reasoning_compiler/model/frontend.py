@@ -369,8 +369,10 @@ def build(lowered, target, database=None):
         if database is not None:
             with database:
                 lowered = MetaScheduleApplyDatabase()(lowered)
-        if relax.pipeline.BackendDispatcher.is_gpu_target(target):  # as compile_relax does
-            lowered = dlight.ApplyDefaultSchedule(dlight.gpu.Fallback())(lowered)
+        if relax.pipeline.BackendDispatcher.is_gpu_target(target):  # compile_relax's rules
+            gpu = dlight.gpu
+            rules = (gpu.Matmul(), gpu.GEMV(), gpu.Reduction(), gpu.GeneralReduction())
+            lowered = dlight.ApplyDefaultSchedule(*rules, gpu.Fallback())(lowered)
         finish = tvm.transform.Sequential(_after_lowering(target))
         executable = relax.build(lowered, target=target, relax_pipeline=finish)
     scheduled = {
