@@ -119,7 +119,12 @@ def test_the_cpu_space_checks_reductions_after_upstreams_postprocessors():
 # Workload -> its expensive elementwise step, kept out of the product that reads it (KEEP in
 # workloads/base.py): inlined by AutoInline, it ran once per element and output column of that
 # product. The search may still inline it (a sampled compute location), as one choice of several.
-KEPT = {"deepseek-r1-moe": "silu", "flux-attention": "softmax", "llama3-8b-attention": "softmax"}
+KEPT = {
+    "deepseek-r1-moe": "silu",
+    "deepseek-r1-moe-fused": "silu",
+    "flux-attention": "softmax",
+    "llama3-8b-attention": "softmax",
+}
 
 
 @pytest.mark.slow
@@ -133,6 +138,16 @@ def test_expensive_elementwise_steps_are_not_inlined_by_rule(workload):
         sch.unannotate(sch.get_sblock("silu"), "meta_schedule.inline_rule")
         plain = _spaces(sch.mod, host_target(), design_space(host_target()))
         assert all(_inlined(s.trace, "silu") for s in plain)
+
+
+@pytest.mark.slow
+def test_the_fused_moe_has_fewer_design_spaces_than_the_moe():
+    # Gate and up in one product: a reduction block fewer, and spaces multiply per block.
+    def count(name):
+        kernel = WORKLOADS[name].resolve("small", TINY_SHAPES[name])
+        return len(_spaces(kernel.mod, host_target(), design_space(host_target())))
+
+    assert 0 < count("deepseek-r1-moe-fused") < count("deepseek-r1-moe")
 
 
 def _inlined(trace, name: str) -> bool:

@@ -63,6 +63,9 @@ NUMPY_OPERATORS = {
 }
 # The same operator, computed another way by TVM.
 NUMPY_OPERATORS["llama3-8b-attention-block-causal"] = NUMPY_OPERATORS["llama3-8b-attention"]
+NUMPY_OPERATORS["deepseek-r1-moe-fused"] = lambda x, w_gate_up, w_down, **_: _numpy_moe(
+    x, w_gate_up[:, :, 0], w_gate_up[:, :, 1], w_down
+)
 
 
 def _torch_operator(name: str):
@@ -77,6 +80,12 @@ def _torch_operator(name: str):
     def moe(x, w_gate, w_up, w_down, **_):
         return (F.silu(torch.bmm(x, w_gate)) * torch.bmm(x, w_up)).bmm(w_down)
 
+    def moe_fused(x, w_gate_up, w_down, **_):
+        # One bmm with the stacked weight, as vLLM's fused experts do.
+        experts, hidden, _, intermediate = w_gate_up.shape
+        gate, up = torch.bmm(x, w_gate_up.reshape(experts, hidden, 2 * intermediate)).chunk(2, -1)
+        return (F.silu(gate) * up).bmm(w_down)
+
     def causal(*xs, **shape):
         return attention(*xs, **shape, causal=True)
 
@@ -86,6 +95,7 @@ def _torch_operator(name: str):
         "llama3-8b-attention-block-causal": causal,
         "flux-attention": lambda *xs, **shape: attention(*xs, **shape, causal=False),
         "deepseek-r1-moe": moe,
+        "deepseek-r1-moe-fused": moe_fused,
         "flux-conv": lambda x, w, bias, **_: F.conv2d(x, w, bias, padding=1),
     }[name]
 

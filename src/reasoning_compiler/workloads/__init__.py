@@ -13,7 +13,7 @@ from .base import Kernel, Workload, prim_func_from
 from .block_causal import LLAMA3_8B_ATTENTION_BLOCK_CAUSAL
 from .conv import FLUX_CONV
 from .matmul import MATMUL
-from .moe import DEEPSEEK_R1_MOE
+from .moe import DEEPSEEK_R1_MOE, DEEPSEEK_R1_MOE_FUSED
 
 WORKLOADS: dict[str, Workload] = {
     w.name: w
@@ -24,6 +24,7 @@ WORKLOADS: dict[str, Workload] = {
         FLUX_ATTENTION,
         FLUX_CONV,
         LLAMA3_8B_ATTENTION_BLOCK_CAUSAL,
+        DEEPSEEK_R1_MOE_FUSED,
     )
 }
 PAPER_WORKLOADS = ["llama3-8b-attention", "deepseek-r1-moe", "flux-attention", "flux-conv"]

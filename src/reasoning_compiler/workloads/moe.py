@@ -71,3 +71,55 @@ DEEPSEEK_R1_MOE = Workload(
     ),
     reference=reference,
 )
+
+
+def build_fused(experts: int, tokens: int, hidden: int, intermediate: int):
+    """The same experts with gate and up stacked in one weight, [experts, hidden, 2,
+    intermediate], as serving stacks store them (vLLM's w13): one product of twice the width
+    instead of two, and two reduction blocks instead of three (MetaSchedule's design spaces
+    multiply by about 3 per reduction block)."""
+    from tvm import te
+
+    x = te.placeholder((experts, tokens, hidden), "float32", name="X")
+    w_gate_up = te.placeholder((experts, hidden, 2, intermediate), "float32", name="W_gate_up")
+    w_down = te.placeholder((experts, intermediate, hidden), "float32", name="W_down")
+    k = te.reduce_axis((0, hidden), name="k")
+    gate_up = te.compute(
+        (experts, tokens, 2, intermediate),
+        lambda e, t, s, i: te.sum(x[e, t, k] * w_gate_up[e, k, s, i], axis=k),
+        name="gate_up",
+    )
+    # SiLU kept a block of its own that reads the gate half, the multiply by the up half in the
+    # down product, as in the unfused kernel. A block computing silu(gate) * up would be the
+    # product's one consumer, and MetaSchedule's tiling then fuses it into the product's tiles,
+    # which fails on its constant index into the stacked axis (SolveBlockVarDomain).
+    silu = te.compute(
+        (experts, tokens, intermediate),
+        lambda e, t, i: gate_up[e, t, 0, i] * te.sigmoid(gate_up[e, t, 0, i]),
+        name="silu",
+        attrs=KEEP,
+    )
+    r = te.reduce_axis((0, intermediate), name="r")
+    out = te.compute(
+        (experts, tokens, hidden),
+        lambda e, t, h: te.sum(silu[e, t, r] * gate_up[e, t, 1, r] * w_down[e, r, h], axis=r),
+        name="down",
+    )
+    return te.create_prim_func([x, w_gate_up, w_down, out])
+
+
+def reference_fused(x, w_gate_up, w_down, **_):
+    return reference(x, w_gate_up[:, :, 0], w_gate_up[:, :, 1], w_down)
+
+
+DEEPSEEK_R1_MOE_FUSED = Workload(
+    name="deepseek-r1-moe-fused",
+    summary="DeepSeek-R1 routed experts with gate and up stacked in one weight (one product)",
+    notes="The same operator as deepseek-r1-moe (its FLOP count too), with W_gate and W_up "
+    "stored as one [experts, hidden, 2, intermediate] weight, as serving stacks keep them "
+    "(vLLM's w13): X is multiplied by both in one product.",
+    presets=DEEPSEEK_R1_MOE.presets,
+    build=build_fused,
+    flops=DEEPSEEK_R1_MOE.flops,
+    reference=reference_fused,
+)
