@@ -47,7 +47,7 @@ def load_cpu_backend() -> str:
 
         lib_dir = Path(native._base_path)  # noqa: SLF001 (LLAMA_CPP_LIB_PATH or the package's)
         # ggml installs the variants as executables' neighbours: site-packages/bin in a wheel.
-        found = [d for d in (lib_dir, lib_dir.parent.parent / "bin") if _variants(d)]
+        found = [d for d in (lib_dir, lib_dir.parent.parent / "bin") if _has_variants(d)]
         _cpu_backend = "built in"
         if found:
             # The instance libllama loaded (by its soname): the wheel's libggml.so is a copy
@@ -59,8 +59,8 @@ def load_cpu_backend() -> str:
     return _cpu_backend
 
 
-def _variants(directory: Path) -> list[Path]:
-    return sorted(directory.glob("libggml-cpu-*.so")) if directory.is_dir() else []
+def _has_variants(directory: Path) -> bool:
+    return directory.is_dir() and any(directory.glob("libggml-cpu-*.so"))
 
 
 def _mapped_cpu_backend() -> str | None:
