@@ -1,6 +1,9 @@
 """The design space: our rule fires where an operand is read across the vectorized axis (the
-attentions' K), nowhere else, and every program it adds computes the workload's reference; our
-postprocessor refuses reductions recomputed under a loop they do not use."""
+attentions' K), nowhere else, and every program it adds computes the workload's reference;
+products compute register-blocked tiles two vector registers wide; our postprocessor refuses
+reductions recomputed under a loop they do not use."""
+
+import random
 
 import numpy as np
 import pytest
@@ -10,13 +13,15 @@ from tvm.s_tir import meta_schedule as ms
 
 from conftest import TINY_SHAPES
 from reasoning_compiler.schedule_rules import (
+    VECTORS_PER_ROW,
     NoRecomputedReduction,
     design_space,
     recomputed_reductions,
     rule_names,
+    spans_whole_vectors,
     transposable_operand,
 )
-from reasoning_compiler.target import host_target, make_target
+from reasoning_compiler.target import host_target, make_target, vector_bits
 from reasoning_compiler.workloads import WORKLOADS
 
 # Workload -> the block and operand the rule transposes (None: it leaves the workload alone).
@@ -73,7 +78,8 @@ def test_every_added_program_matches_the_reference(workload):
 def test_rules_are_stated_and_gpu_targets_keep_upstream_defaults():
     assert "TransposedOperand" in rule_names(host_target())
     names = rule_names(host_target())
-    assert names.index("TransposedOperand") == names.index("MultiLevelTiling") - 1
+    assert names.index("TransposedOperand") == names.index("RegisterTiling") - 1
+    assert "MultiLevelTiling" not in names  # replaced, with its settings
     assert rule_names(make_target('{"kind": "cuda", "arch": "sm_90"}')) == ["MetaSchedule defaults"]
 
 
@@ -156,3 +162,81 @@ def _inlined(trace, name: str) -> bool:
         i.outputs[0] for i in trace.insts if i.kind.name == "GetSBlock" and i.attrs[0] == name
     )
     return any(i.kind.name == "ComputeInline" and i.inputs[0].same_as(block) for i in trace.insts)
+
+
+def _innermost_product_loops(mod) -> dict[str, tuple[bool, int]]:
+    """Each tiled product's update block -> whether the loop right around it is vectorized, and
+    its extent."""
+    found = {}
+
+    def walk(stmt, loop) -> None:
+        if isinstance(stmt, tvm.tirx.For):
+            walk(stmt.body, stmt)
+        elif isinstance(stmt, tvm.s_tir.SBlockRealize):
+            block = stmt.block
+            if block.name_hint.endswith("_update") and "meta_schedule.tiling_structure" in (
+                block.annotations
+            ):
+                vectorized = loop.kind == tvm.tirx.ForKind.VECTORIZED
+                found[block.name_hint] = (vectorized, int(loop.extent))
+            walk(block.body, None)
+        else:
+            for name in ("seq", "body", "then_case", "else_case"):
+                child = getattr(stmt, name, None)
+                for part in child if name == "seq" and child is not None else [child]:
+                    if part is not None:
+                        walk(part, loop)
+
+    walk(mod["main"].body, None)
+    return found
+
+
+def _samples(kernel, space, count: int) -> list:
+    """``count`` programs sampled from ``space`` (decisions drawn afresh), postprocessed."""
+    context = ms.TuneContext(
+        mod=kernel.mod, target=host_target(), space_generator=space, task_name="t"
+    )
+    traces = [s_tir.Trace(s.trace.insts, {}) for s in context.generate_design_space()]
+    postprocs = context.space_generator.postprocs
+    rng, programs = random.Random(0), []
+    for attempt in range(20 * count):
+        sch = s_tir.Schedule(context.mod, seed=rng.randint(1, 2**30), error_render_level="none")
+        try:
+            traces[attempt % len(traces)].apply_to_schedule(sch, remove_postproc=True)
+            sch.enter_postproc()
+            if all(p.apply(sch) for p in postprocs):
+                programs.append(sch)
+        except Exception:  # an invalid sample, as the searches meet them
+            continue
+        if len(programs) == count:
+            break
+    return programs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workload", ["deepseek-r1-moe-fused", "llama3-8b-attention"])
+def test_products_compute_register_blocked_tiles_two_vectors_wide(workload):
+    kernel = WORKLOADS[workload].resolve("small", TINY_SHAPES[workload])
+    lanes = VECTORS_PER_ROW * vector_bits(host_target()) // 32
+    ours = _samples(kernel, design_space(host_target()), 12)
+    assert len(ours) == 12
+    for program in ours:
+        loops = _innermost_product_loops(program.mod)
+        assert loops and set(loops.values()) == {(True, lanes)}, loops
+    # Upstream's space draws that tile from all divisors up to 64: scalar tiles among them.
+    upstream = _samples(kernel, "post-order-apply", 12)
+    tiles = {v for program in upstream for v in _innermost_product_loops(program.mod).values()}
+    assert tiles - {(True, lanes)}
+
+
+def test_an_axis_of_no_whole_vectors_keeps_upstreams_tiling():
+    kernel = WORKLOADS["matmul"].resolve("small", {"m": 64, "n": 100, "k": 64})
+    sch = s_tir.Schedule(kernel.mod)
+    (block,) = [b for b in sch.get_child_blocks(sch.get_sblock("root"))]
+    width = VECTORS_PER_ROW * (vector_bits(host_target()) or 256)
+    assert not spans_whole_vectors(sch.get(block), width)
+    assert _samples(kernel, design_space(host_target()), 2)  # it still tunes
+    square = WORKLOADS["matmul"].resolve("small", TINY_SHAPES["matmul"])
+    sch = s_tir.Schedule(square.mod)
+    (block,) = [b for b in sch.get_child_blocks(sch.get_sblock("root"))]
+    assert spans_whole_vectors(sch.get(block), width)

@@ -92,7 +92,7 @@ class TargetNeeds:
             return None
         from .schedule_rules import schedule_rules
 
-        return schedule_rules()
+        return schedule_rules(self.target)
 
     def untuned(self, mod: tvm.IRModule) -> tvm.IRModule:
         """The program as written, before any schedule; GPUs need threads bound to run at all."""

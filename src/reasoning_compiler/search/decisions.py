@@ -50,6 +50,10 @@ def decision_points(trace: Trace, cores: int = 1) -> list[tuple[DecisionPoint, o
         elif kind in _MAKES_BLOCKS:  # a new block, named after its source: "out.cache_write"
             source = names.get(inst.inputs[0], "block") if inst.inputs else "block"
             names[inst.outputs[0]] = f"{source}.{_MAKES_BLOCKS[kind]}"
+        elif kind == "Split" and inst.inputs[0] in names:
+            # RegisterTiling splits a vector's width off a loop first and tiles the rest:
+            # the rest keeps the loop's label.
+            names.setdefault(inst.outputs[0], names[inst.inputs[0]])
         elif kind == "SamplePerfectTile" and decision is not None:
             factors = [int(v) for v in decision]
             extent, innermost = math.prod(factors), int(inst.attrs[1])
