@@ -232,11 +232,11 @@ def test_products_compute_register_blocked_tiles_two_vectors_wide(workload):
 def test_an_axis_of_no_whole_vectors_keeps_upstreams_tiling():
     kernel = WORKLOADS["matmul"].resolve("small", {"m": 64, "n": 100, "k": 64})
     sch = s_tir.Schedule(kernel.mod)
-    (block,) = [b for b in sch.get_child_blocks(sch.get_sblock("root"))]
+    (block,) = sch.get_child_blocks(sch.get_sblock("root"))
     width = VECTORS_PER_ROW * (vector_bits(host_target()) or 256)
     assert not spans_whole_vectors(sch.get(block), width)
     assert _samples(kernel, design_space(host_target()), 2)  # it still tunes
     square = WORKLOADS["matmul"].resolve("small", TINY_SHAPES["matmul"])
     sch = s_tir.Schedule(square.mod)
-    (block,) = [b for b in sch.get_child_blocks(sch.get_sblock("root"))]
+    (block,) = sch.get_child_blocks(sch.get_sblock("root"))
     assert spans_whole_vectors(sch.get(block), width)
