@@ -21,6 +21,7 @@ from reasoning_compiler.schedule_rules import (
     spans_whole_vectors,
     transposable_operand,
 )
+from reasoning_compiler.search.schedule_space import ScheduleSpace
 from reasoning_compiler.target import host_target, make_target, vector_bits
 from reasoning_compiler.workloads import WORKLOADS
 
@@ -192,25 +193,12 @@ def _innermost_product_loops(mod) -> dict[str, tuple[bool, int]]:
 
 
 def _samples(kernel, space, count: int) -> list:
-    """``count`` programs sampled from ``space`` (decisions drawn afresh), postprocessed."""
+    """``count`` programs sampled from ``space`` as the tree search samples them."""
     context = ms.TuneContext(
         mod=kernel.mod, target=host_target(), space_generator=space, task_name="t"
     )
-    traces = [s_tir.Trace(s.trace.insts, {}) for s in context.generate_design_space()]
-    postprocs = context.space_generator.postprocs
-    rng, programs = random.Random(0), []
-    for attempt in range(20 * count):
-        sch = s_tir.Schedule(context.mod, seed=rng.randint(1, 2**30), error_render_level="none")
-        try:
-            traces[attempt % len(traces)].apply_to_schedule(sch, remove_postproc=True)
-            sch.enter_postproc()
-            if all(p.apply(sch) for p in postprocs):
-                programs.append(sch)
-        except Exception:  # an invalid sample, as the searches meet them
-            continue
-        if len(programs) == count:
-            break
-    return programs
+    schedules = ScheduleSpace(context, context.generate_design_space(), ms.cost_model.RandomModel())
+    return schedules.sample(count, random.Random(0))
 
 
 @pytest.mark.slow

@@ -52,7 +52,8 @@ from .target import needs, vector_bits
 _TILING = "MultiLevelTiling"
 # Vector registers of output columns per row of the micro-kernel (see the module doc).
 VECTORS_PER_ROW = 2
-# Upstream's settings for its CPU MultiLevelTiling (ScheduleRule::DefaultLLVM in TVM 0.27).
+# Upstream's settings for its CPU MultiLevelTiling (ScheduleRule::DefaultLLVM in TVM 0.27),
+# which the wide tiling repeats.
 _STRUCTURE, _MAX_INNERMOST = "SSRSRS", 64
 
 
@@ -75,12 +76,8 @@ def schedule_rules(target: tvm.target.Target) -> list:
     rules = list(ms.schedule_rule.ScheduleRule.create("llvm"))
     at = next(i for i, rule in enumerate(rules) if type(rule).__name__ == _TILING)
     bits = vector_bits(target)
-    tiling = RegisterTiling(VECTORS_PER_ROW * bits) if bits else rules[at]
+    tiling = RegisterTiling(VECTORS_PER_ROW * bits, rules[at]) if bits else rules[at]
     return [*rules[:at], TransposedOperand(), tiling, *rules[at + 1 :]]
-
-
-def _reuse_write() -> ms.schedule_rule.ReuseType:
-    return ms.schedule_rule.ReuseType(req="may", levels=[1, 2], scope="global")
 
 
 def spans_whole_vectors(block, width_bits: int) -> bool:
@@ -99,16 +96,14 @@ def spans_whole_vectors(block, width_bits: int) -> bool:
 class RegisterTiling(PyScheduleRule):
     """Upstream's multi-level tiling with a register-blocked innermost tile (see the module
     doc): ``MultiLevelTilingWideVector`` where the output's last axis splits into whole
-    vectors of ``width_bits``, upstream's ``MultiLevelTiling`` elsewhere."""
+    vectors of ``width_bits``, upstream's ``MultiLevelTiling`` (``upstream``) elsewhere."""
 
-    def __init__(self, width_bits: int):
+    def __init__(self, width_bits: int, upstream):
         super().__init__()
-        self.width_bits = width_bits
+        self.width_bits, self.plain = width_bits, upstream
+        reuse_write = ms.schedule_rule.ReuseType(req="may", levels=[1, 2], scope="global")
         self.wide = ms.schedule_rule.MultiLevelTilingWideVector(
-            _STRUCTURE, width_bits, _MAX_INNERMOST, reuse_write=_reuse_write()
-        )
-        self.plain = ms.schedule_rule.MultiLevelTiling(
-            _STRUCTURE, max_innermost_factor=_MAX_INNERMOST, reuse_write=_reuse_write()
+            _STRUCTURE, width_bits, _MAX_INNERMOST, reuse_write=reuse_write
         )
 
     def _initialize_with_tune_context(self, context) -> None:
@@ -120,7 +115,7 @@ class RegisterTiling(PyScheduleRule):
         return (self.wide if wide else self.plain).apply(sch, block)
 
     def clone(self):
-        return RegisterTiling(self.width_bits)
+        return RegisterTiling(self.width_bits, self.plain.clone())
 
 
 def transposable_operand(block) -> tuple[int, int] | None:
