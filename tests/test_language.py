@@ -107,6 +107,14 @@ def test_the_grammar_admits_exactly_the_legal_tiles_and_values():
     assert all(re.fullmatch(r"[\w\-]+", name) for name in rules)  # GBNF rule names
 
 
+def test_a_split_after_a_fixed_vector_tile_says_so():
+    # RegisterTiling splits two vectors off a product's last axis; the factors tile the rest.
+    assert str(Tiling(128, 3, 64)) == "3 factors of 128, innermost <= 64"
+    assert str(Tiling(128, 3, 64, vector_tile=16)) == (
+        "3 factors of 128, innermost <= 64, then a fixed 16-wide vector tile"
+    )
+
+
 def test_a_rationale_line_is_bounded():
     text = grammar(NAMES, POINTS, answer_prefix="A:", rationale_chars=200)
     assert text.splitlines()[0] == 'root ::= ([^\\n]{1,200} "\\n")? line'

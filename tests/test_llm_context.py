@@ -9,6 +9,7 @@ from tvm.s_tir import meta_schedule as ms
 
 from reasoning_compiler import measure
 from reasoning_compiler.llm import LLMProposer, LLMSettings, Transcript, open_llm
+from reasoning_compiler.schedule_rules import design_space
 from reasoning_compiler.search.proposers import NodeContext
 from reasoning_compiler.search.schedule_space import ScheduleSpace
 from reasoning_compiler.search.tree import Tree
@@ -32,7 +33,7 @@ def chain(name: str):
     measure.register_tensor_intrinsics(target)
     kernel = load_kernel(name, "paper")
     context = ms.TuneContext(
-        mod=kernel.mod, target=target, space_generator="post-order-apply", task_name="main"
+        mod=kernel.mod, target=target, space_generator=design_space(target), task_name="main"
     )
     spaces = context.space_generator.generate_design_space(kernel.mod)
     space = ScheduleSpace(context, spaces, cost_model=object())

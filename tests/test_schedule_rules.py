@@ -15,14 +15,18 @@ from conftest import TINY_SHAPES
 from reasoning_compiler.schedule_rules import (
     VECTORS_PER_ROW,
     NoRecomputedReduction,
+    RegisterBudget,
     design_space,
     recomputed_reductions,
+    register_tiles,
     rule_names,
     spans_whole_vectors,
     transposable_operand,
 )
+from reasoning_compiler.search.decisions import decision_points
+from reasoning_compiler.search.language import Tiling
 from reasoning_compiler.search.schedule_space import ScheduleSpace
-from reasoning_compiler.target import host_target, make_target, vector_bits
+from reasoning_compiler.target import host_target, make_target, vector_bits, vector_registers
 from reasoning_compiler.workloads import WORKLOADS
 
 # Workload -> the block and operand the rule transposes (None: it leaves the workload alone).
@@ -97,8 +101,8 @@ def _attention_with_row_sum_at(where: str):
     loop = {"rows": i, "columns": e, "reduction": j_outer}[where]
     sch.compute_at(sch.get_sblock("row_sum"), loop)
     sch.enter_postproc()
-    upstream = design_space(host_target()).postprocs[:-1]
-    rewrite = next(p for p in upstream if type(p).__name__ == "RewriteReductionBlock")
+    postprocs = design_space(host_target()).postprocs
+    rewrite = next(p for p in postprocs if type(p).__name__ == "RewriteReductionBlock")
     assert rewrite.apply(sch)
     return sch
 
@@ -117,10 +121,39 @@ def test_a_reduction_summed_again_onto_one_init_is_refused():
         assert NoRecomputedReduction().apply(fine) is True
 
 
-def test_the_cpu_space_checks_reductions_after_upstreams_postprocessors():
-    *upstream, last = design_space(host_target()).postprocs
-    assert last.apply(_attention_with_row_sum_at("reduction")) is False  # ours, last
+def test_the_cpu_space_checks_reductions_and_register_tiles_after_upstreams_postprocessors():
+    *upstream, recomputed, budget = design_space(host_target()).postprocs
+    assert recomputed.apply(_attention_with_row_sum_at("reduction")) is False  # ours, last
     assert "RewriteReductionBlock" in {type(p).__name__ for p in upstream}
+    # Rows x two vectors: up to 12 of AVX2's 16 vector registers, 28 of AVX-512's 32.
+    rows, columns = (vector_registers(host_target()) - 4) // 2, vector_bits(host_target()) // 16
+    assert budget.apply(_matmul_register_tile(rows, columns)) is True
+    assert budget.apply(_matmul_register_tile(rows + 2, columns)) is False
+
+
+def _matmul_register_tile(rows: int, columns: int):
+    """The tiny matmul with a register tile of ``rows`` x ``columns`` inside its reduction
+    loop, the columns vectorized, marked as a tiled product (as MetaSchedule's tiling marks)."""
+    kernel = WORKLOADS["matmul"].resolve("small", TINY_SHAPES["matmul"])
+    sch = s_tir.Schedule(kernel.mod)
+    block = sch.get_sblock("C")
+    i, j, k = sch.get_loops(block)
+    i_outer, i_inner = sch.split(i, [None, rows])
+    j_outer, j_inner = sch.split(j, [None, columns])
+    sch.reorder(i_outer, j_outer, k, i_inner, j_inner)
+    sch.vectorize(j_inner)
+    sch.annotate(block, "meta_schedule.tiling_structure", "SSRSRS")
+    return sch
+
+
+def test_a_register_tile_past_the_spare_registers_is_refused():
+    # 256-bit vectors: 8 float32 lanes, 16 columns two registers; rows x 2 accumulators.
+    assert register_tiles(_matmul_register_tile(8, 16).mod["main"], 256) == {"C": 16}
+    assert register_tiles(_matmul_register_tile(6, 16).mod["main"], 256) == {"C": 12}
+    assert RegisterBudget(12, 256).apply(_matmul_register_tile(8, 16)) is False
+    assert RegisterBudget(12, 256).apply(_matmul_register_tile(6, 16)) is True
+    # On 512-bit vectors the same 8 x 16 tile is 8 registers.
+    assert RegisterBudget(28, 512).apply(_matmul_register_tile(8, 16)) is True
 
 
 # Workload -> its expensive elementwise step, kept out of the product that reads it (KEEP in
@@ -208,9 +241,15 @@ def test_products_compute_register_blocked_tiles_two_vectors_wide(workload):
     lanes = VECTORS_PER_ROW * vector_bits(host_target()) // 32
     ours = _samples(kernel, design_space(host_target()), 12)
     assert len(ours) == 12
+    budget = vector_registers(host_target()) - 4
     for program in ours:
         loops = _innermost_product_loops(program.mod)
         assert loops and set(loops.values()) == {(True, lanes)}, loops
+        tiles = register_tiles(program.mod["main"], vector_bits(host_target()))
+        assert tiles.keys() == loops.keys() and max(tiles.values()) <= budget, tiles
+        # The decision points say which axis had its vector tile split off (for the LLM).
+        tiled = [point.legal for point, _ in decision_points(program.trace)]
+        assert {t.vector_tile for t in tiled if isinstance(t, Tiling)} == {0, lanes}
     # Upstream's space draws that tile from all divisors up to 64: scalar tiles among them.
     upstream = _samples(kernel, "post-order-apply", 12)
     tiles = {v for program in upstream for v in _innermost_product_loops(program.mod).values()}

@@ -22,7 +22,7 @@ Added on CPU targets:
   AVX-512). Where the axis is no multiple of that width the block keeps upstream's tiling (no
   predicated tails).
 
-And one postprocessor, after upstream's:
+And two postprocessors, after upstream's:
 
 - ``NoRecomputedReduction``: a reduction placed (compute-at) under a loop that none of its
   iterators uses runs again on each of that loop's iterations. Where MetaSchedule's
@@ -32,9 +32,18 @@ And one postprocessor, after upstream's:
   output check but each a wasted build. The check refuses exactly that case (an update block
   under an unused loop that its own init block is not under); correct recomputation, init
   and all inside the loop, stays in the space (431 such samples there, some the fastest).
+- ``RegisterBudget``: refuses a tiled product whose register tile (the loops inside its
+  innermost reduction loop, in vectors) needs more accumulators than the CPU has vector
+  registers to spare: all of them but four, which hold the loaded row of the other operand, the
+  broadcast element and a temporary (12 of AVX2's 16, 28 of AVX-512's 32: oneDNN's 6 x 16 and
+  14 x 32 kernels). Past that, the accumulators spill to the stack on every step of the
+  reduction: the best fused-MoE program of a 15-minute paper-size run had 8 rows x 2 vectors,
+  16 accumulators, on AVX2.
 """
 
 from __future__ import annotations
+
+import math
 
 import tvm
 from tvm.ir.utils import derived_object
@@ -42,10 +51,10 @@ from tvm.s_tir import SBlockRealize
 from tvm.s_tir import meta_schedule as ms
 from tvm.s_tir.meta_schedule.postproc import PyPostproc
 from tvm.s_tir.meta_schedule.schedule_rule import PyScheduleRule
-from tvm.tirx import For, IndexMap, IterVar, Var
+from tvm.tirx import For, ForKind, IndexMap, IterVar, Var
 from tvm.tirx.analysis import undefined_vars
 
-from .target import needs, vector_bits
+from .target import needs, vector_bits, vector_registers
 
 # Replaced by RegisterTiling, and TransposedOperand goes right before it (tiling must see the
 # transposed operand).
@@ -55,6 +64,9 @@ VECTORS_PER_ROW = 2
 # Upstream's settings for its CPU MultiLevelTiling (ScheduleRule::DefaultLLVM in TVM 0.27),
 # which the wide tiling repeats.
 _STRUCTURE, _MAX_INNERMOST = "SSRSRS", 64
+# Vector registers a register tile leaves free: a loaded row of the other operand (two
+# vectors), the broadcast element, one temporary.
+_SPARE_REGISTERS = 4
 
 
 def design_space(target: tvm.target.Target) -> ms.space_generator.PostOrderApply:
@@ -63,6 +75,9 @@ def design_space(target: tvm.target.Target) -> ms.space_generator.PostOrderApply
     if rules is None:
         return ms.space_generator.PostOrderApply()
     postprocs = [*ms.postproc.Postproc.create(target.kind.name), NoRecomputedReduction()]
+    bits, registers = vector_bits(target), vector_registers(target)
+    if bits and registers:
+        postprocs.append(RegisterBudget(registers - _SPARE_REGISTERS, bits))
     return ms.space_generator.PostOrderApply(sch_rules=rules, postprocs=postprocs)
 
 
@@ -171,24 +186,33 @@ class TransposedOperand(PyScheduleRule):
         return TransposedOperand()
 
 
-def recomputed_reductions(func) -> list[str]:
-    """The decomposed reductions of ``func`` whose update block sits, below its ``_init`` block,
-    under a loop of extent > 1 that none of its iterators uses: each iteration of that loop adds
-    the whole reduction again onto sums initialised once."""
-    seen: dict[str, tuple[list, set]] = {}  # block name -> (enclosing loops, variables it uses)
+def _realizes(func) -> list[tuple[SBlockRealize, list]]:
+    """Each block of ``func`` (as realized) with the loops around it, outermost first, counted
+    from its parent block (loops outside a block do not iterate the blocks inside it)."""
+    found = []
 
     def walk(stmt, loops: list) -> None:
         if isinstance(stmt, For):
             walk(stmt.body, [*loops, stmt])
         elif isinstance(stmt, SBlockRealize):
-            used = {v for value in stmt.iter_values for v in undefined_vars(value)}
-            seen[stmt.block.name_hint] = (loops, used)
-            walk(stmt.block.body, [])  # loops outside a block do not iterate the blocks inside
+            found.append((stmt, loops))
+            walk(stmt.block.body, [])
         else:
             for child in _children(stmt):
                 walk(child, loops)
 
     walk(func.body, [])
+    return found
+
+
+def recomputed_reductions(func) -> list[str]:
+    """The decomposed reductions of ``func`` whose update block sits, below its ``_init`` block,
+    under a loop of extent > 1 that none of its iterators uses: each iteration of that loop adds
+    the whole reduction again onto sums initialised once."""
+    seen = {  # block name -> (enclosing loops, variables it uses)
+        realize.block.name_hint: (loops, _used_vars(realize.iter_values))
+        for realize, loops in _realizes(func)
+    }
     found = []
     for name, (loops, used) in seen.items():
         init = (
@@ -200,6 +224,36 @@ def recomputed_reductions(func) -> list[str]:
         if any(_repeats(loop) and loop.loop_var not in used for loop in below_init):
             found.append(name)
     return found
+
+
+def register_tiles(func, vector_bits: int) -> dict[str, int]:
+    """Each tiled product of ``func`` whose innermost loop is vectorized -> the vector registers
+    its register tile accumulates in: the loops inside its innermost reduction loop, in vectors
+    of ``vector_bits``."""
+    tiles = {}
+    for realize, loops in _realizes(func):
+        block = realize.block
+        if "meta_schedule.tiling_structure" not in block.annotations or not loops:
+            continue
+        reduction = _used_vars(
+            value
+            for iv, value in zip(block.iter_vars, realize.iter_values, strict=True)
+            if iv.iter_type == IterVar.CommReduce
+        )
+        inside = [i for i, loop in enumerate(loops) if loop.loop_var in reduction]
+        tile = loops[inside[-1] + 1 :] if inside else []
+        if not tile or tile[-1].kind != ForKind.VECTORIZED:
+            continue
+        if not all(isinstance(loop.extent, tvm.tirx.IntImm) for loop in tile):
+            continue
+        lanes = max(1, vector_bits // block.writes[0].source.dtype.bits)
+        elements = math.prod(int(loop.extent) for loop in tile)
+        tiles[block.name_hint] = -(-elements // lanes)
+    return tiles
+
+
+def _used_vars(values) -> set:
+    return {v for value in values for v in undefined_vars(value)}
 
 
 def _repeats(loop) -> bool:
@@ -232,3 +286,27 @@ class NoRecomputedReduction(PyPostproc):
 
     def clone(self):
         return NoRecomputedReduction()
+
+
+@derived_object
+class RegisterBudget(PyPostproc):
+    """Refuses a schedule with a register tile of more than ``registers`` vectors of
+    ``vector_bits`` (see the module doc)."""
+
+    def __init__(self, registers: int, vector_bits: int):
+        super().__init__()
+        self.registers, self.vector_bits = registers, vector_bits
+
+    def _initialize_with_tune_context(self, context) -> None:
+        pass
+
+    def apply(self, sch) -> bool:
+        return all(
+            count <= self.registers
+            for func in sch.mod.functions.values()
+            if isinstance(func, tvm.tirx.PrimFunc)
+            for count in register_tiles(func, self.vector_bits).values()
+        )
+
+    def clone(self):
+        return RegisterBudget(self.registers, self.vector_bits)

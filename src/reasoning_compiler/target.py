@@ -124,9 +124,23 @@ VECTOR_FEATURES = (("avx512f", 512), ("avx", 256), ("sse2", 128), ("neon", 128),
 
 def vector_bits(target: tvm.target.Target) -> int | None:
     """The widest vector registers of an llvm target's CPU, in bits (None if LLVM cannot say)."""
+    return _first_feature(target, VECTOR_FEATURES)
+
+
+# Vector registers of an ISA's register file (x86-64: 16, 32 with AVX-512; Arm: 32).
+VECTOR_REGISTERS = (("avx512f", 32), ("sse2", 16), ("neon", 32), ("sve", 32))
+
+
+def vector_registers(target: tvm.target.Target) -> int | None:
+    """How many vector registers an llvm target's CPU has (None if LLVM cannot say)."""
+    return _first_feature(target, VECTOR_REGISTERS)
+
+
+def _first_feature(target: tvm.target.Target, table) -> int | None:
+    """The value of the first of ``table``'s (feature, value) rows that the target's CPU has."""
     try:
         has = tvm.target.codegen.target_has_features
-        return next((bits for name, bits in VECTOR_FEATURES if has(name, target)), None)
+        return next((value for name, value in table if has(name, target)), None)
     except Exception:  # an LLVM without this query, or not an llvm target
         return None
 

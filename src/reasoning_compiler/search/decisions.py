@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from tvm.s_tir import Schedule, Trace
 from tvm.s_tir.schedule import Instruction
+from tvm.tirx import IntImm
 
 from .language import DecisionPoint, Step, Tiling
 
@@ -32,6 +33,7 @@ def decision_points(trace: Trace, cores: int = 1) -> list[tuple[DecisionPoint, o
     program-wide Unroll and Parallel. Compute-location candidates are left to the caller (they
     need replays): here only the values every location has, root and inlined, and the current."""
     names = {}  # random variable -> "block" or "block/loop index"
+    vector_tiles = {}  # loop -> the width of the fixed vector tile split off it
     found: list[tuple[DecisionPoint, object]] = []
     for inst in trace.insts:
         kind = inst.kind.name
@@ -54,10 +56,18 @@ def decision_points(trace: Trace, cores: int = 1) -> list[tuple[DecisionPoint, o
             # RegisterTiling splits a vector's width off a loop first and tiles the rest:
             # the rest keeps the loop's label.
             names.setdefault(inst.outputs[0], names[inst.inputs[0]])
+            width = inst.inputs[2] if len(inst.inputs) == 3 and inst.inputs[1] is None else None
+            if isinstance(width, int | IntImm):  # Split(loop, [None, width])
+                vector_tiles[inst.outputs[0]] = int(width)
         elif kind == "SamplePerfectTile" and decision is not None:
             factors = [int(v) for v in decision]
             extent, innermost = math.prod(factors), int(inst.attrs[1])
-            tiling = Tiling(extent, int(inst.attrs[0]), innermost if innermost > 0 else extent)
+            tiling = Tiling(
+                extent,
+                int(inst.attrs[0]),
+                innermost if innermost > 0 else extent,
+                vector_tiles.get(inst.inputs[0], 0),
+            )
             value = "x".join(map(str, factors))
             found.append(
                 (DecisionPoint("TileSize", names.get(inst.inputs[0], "?"), value, tiling), inst)

@@ -28,11 +28,14 @@ from functools import cache
 @dataclass(frozen=True)
 class Tiling:
     """The legal splits of one loop: ``parts`` factors whose product is ``extent``, the last one
-    at most ``max_innermost`` (MetaSchedule's perfect-tile sampling rule)."""
+    at most ``max_innermost`` (MetaSchedule's perfect-tile sampling rule). ``vector_tile``: the
+    width of a fixed vector tile split off the loop before these factors (0: none), which
+    ``extent`` excludes."""
 
     extent: int
     parts: int
     max_innermost: int
+    vector_tile: int = 0
 
     def admits(self, factors: Sequence[int]) -> bool:
         return (
@@ -43,7 +46,10 @@ class Tiling:
         )
 
     def __str__(self) -> str:
-        return f"{self.parts} factors of {self.extent}, innermost <= {self.max_innermost}"
+        text = f"{self.parts} factors of {self.extent}, innermost <= {self.max_innermost}"
+        if self.vector_tile:
+            text += f", then a fixed {self.vector_tile}-wide vector tile"
+        return text
 
 
 @dataclass(frozen=True)
