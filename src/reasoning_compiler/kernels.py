@@ -167,7 +167,11 @@ def _measure_baseline(kernel: Kernel, target, run: RunDir, settings, remote=None
     """Time the untuned program with the tuning runner's own evaluator settings, in this run."""
     start = time.perf_counter()
     untuned_mod = measure.untuned_module(kernel.mod, target)
-    check = measure.OutputCheck(str(run.expected_output_path), tolerance=RELATIVE_TOLERANCE)
+    check = measure.OutputCheck(
+        str(run.expected_output_path),
+        tolerance=RELATIVE_TOLERANCE,
+        inputs=tuple(kernel.arg_shapes()[:-1]),
+    )
     inputs = kernel.random_inputs(check.seed)
     if kernel.reference is not None:
         expected, against = kernel.reference(*inputs), "the NumPy reference"

@@ -24,6 +24,7 @@ from tvm.s_tir.meta_schedule.runner import EvaluatorConfig, LocalRunner, RPCRunn
 from tvm.s_tir.meta_schedule.runner.utils import run_evaluator_common
 from tvm.support.popen_pool import PopenPoolExecutor, StatusKind
 
+from . import weight_packing
 from .compare import max_relative_error
 from .target import device_type, needs, runtime_threads
 from .workloads.base import random_inputs
@@ -98,14 +99,12 @@ STOPPED_SLOW = "stopped: slower than"  # how a runner's error names a sample sto
 
 
 def fast_build(mod: tvm.IRModule, target: tvm.target.Target, _params=None) -> tvm.runtime.Module:
-    """LocalBuilder's build step without the stock version's ~19 s tensor-intrinsic import.
+    """LocalBuilder's build step without the stock version's ~19 s tensor-intrinsic import;
+    weights the program packs are packed by a function of their own (``weight_packing``).
 
     Module-level so that builder worker processes can import it by reference.
     """
-    from tvm.s_tir.transform import RemoveWeightLayoutRewriteBlock
-
-    mod = RemoveWeightLayoutRewriteBlock(skip_tensor_rewrite=True)(mod)
-    return tvm.tirx.build(mod, target=target)
+    return tvm.tirx.build(weight_packing.split(mod), target=target)
 
 
 BUILDS_PER_WORKER = 256  # then a fresh worker: upstream reports slow leaks in long-lived ones
@@ -177,7 +176,9 @@ class OutputCheck:
     MetaSchedule can emit wrong programs (seen here: an attention schedule off by 15%); without
     this check such a sample could be the "best". The runner worker regenerates the inputs from
     ``seed`` and loads the expected output from ``expected_path`` (a file, or for whole models a
-    directory of per-task outputs, see ``CURRENT_TASK``).
+    directory of per-task outputs, see ``CURRENT_TASK``). ``inputs`` are the (shape, dtype) of
+    the program's inputs as written, needed where a program takes its weights packed
+    (``weight_packing``); None: as the program takes them.
 
     A sample whose checking run took at least ``long_s`` is timed by one more call: one call
     is then as long as the evaluator's minimum timing window (``min_repeat_ms``), the checking
@@ -189,6 +190,7 @@ class OutputCheck:
     seed: int = 1
     tolerance: float = 1e-3
     long_s: float | None = None
+    inputs: tuple | None = None
 
 
 def make_runner(
@@ -210,12 +212,14 @@ def make_runner(
             else (alloc_fixed_inputs, check_then_time)
         )
         extra = {
-            "f_alloc_argument": functools.partial(alloc, seed=check.seed),
+            "f_alloc_argument": functools.partial(alloc, seed=check.seed, inputs=check.inputs),
             "f_run_evaluator": functools.partial(
                 evaluate,
                 expected_path=check.expected_path,
                 tolerance=check.tolerance,
                 long_s=check.long_s,
+                inputs=check.inputs,
+                seed=check.seed,
             ),
         }
     if rpc is not None:
@@ -242,13 +246,16 @@ def set_sample_limits(runner, timeout_s: float, time_once_from_s: float | None) 
         )
 
 
-def alloc_fixed_inputs(device, args_info, alloc_repeat: int, *, seed: int) -> list[list]:
-    """Runner-worker side: the seeded inputs (as Kernel.random_inputs makes them), NaN output."""
+def alloc_fixed_inputs(
+    device, args_info, alloc_repeat: int, *, seed: int, inputs: tuple | None = None
+) -> list[list]:
+    """Runner-worker side: the seeded inputs (as Kernel.random_inputs makes them), NaN output.
+    Weights the program takes packed get an empty buffer here, filled by ``check_then_time``."""
     shapes = tuple((tuple(int(d) for d in shape), dtype) for _, dtype, shape in args_info)
     out_shape, out_dtype = shapes[-1]
-    arrays = _seeded_inputs(shapes, seed)
+    arrays = _seeded_inputs(inputs or shapes[:-1], seed)
     return [
-        [tvm.runtime.tensor(x, device) for x in arrays]
+        weight_packing.arguments(arrays, shapes[:-1], device)
         + [tvm.runtime.tensor(np.full(out_shape, np.nan, dtype=out_dtype), device)]
         for _ in range(alloc_repeat)
     ]
@@ -256,8 +263,9 @@ def alloc_fixed_inputs(device, args_info, alloc_repeat: int, *, seed: int) -> li
 
 @functools.lru_cache(maxsize=1)
 def _seeded_inputs(shapes: tuple, seed: int) -> list[np.ndarray]:
+    """The inputs of (shape, dtype) ``shapes``, as Kernel.random_inputs makes them."""
     # The worker lives for the whole run: generate once (paper-size MoE weights take ~1 s).
-    return random_inputs(list(shapes), seed)
+    return random_inputs([*shapes, None], seed)  # its last parameter (the output) is skipped
 
 
 @functools.lru_cache(maxsize=2)
@@ -287,12 +295,19 @@ def check_then_time(
     tolerance,
     long_s=None,
     time_once_from_s=None,
+    inputs=None,
+    seed=1,
 ):
     """Runner-worker side: run once and compare the output, then time as MetaSchedule does
     (or, when that run took at least ``long_s``, by one more call: see OutputCheck). A checking
     run of at least ``time_once_from_s`` (set per sample: far slower than the fastest so far)
-    is the sample's time itself."""
+    is the sample's time itself. Weights the program takes packed are packed first, untimed."""
     expected = _expected(_expected_output_path(expected_path))
+    if weight_packing.packs(rt_mod):
+        if inputs is None:
+            raise ValueError("the program takes packed weights: the check needs its inputs")
+        for args in repeated_args:
+            weight_packing.pack(rt_mod, _seeded_inputs(inputs, seed), args[:-1], device)
     checked = []
     for args in repeated_args:
         checked.append(_timed_call(rt_mod, device, args))
@@ -313,24 +328,14 @@ def _timed_call(rt_mod, device, args) -> float:
     return time.perf_counter() - started
 
 
-def rpc_alloc_fixed_inputs(session, device, args_info, alloc_repeat: int, *, seed: int):
+def rpc_alloc_fixed_inputs(session, device, args_info, alloc_repeat: int, *, seed, inputs):
     """``alloc_fixed_inputs`` for RPCRunner (the inputs are copied to the remote device)."""
-    return alloc_fixed_inputs(device, args_info, alloc_repeat, seed=seed)
+    return alloc_fixed_inputs(device, args_info, alloc_repeat, seed=seed, inputs=inputs)
 
 
-def rpc_check_then_time(
-    session, rt_mod, device, evaluator_config, repeated_args, *, expected_path, tolerance, long_s
-):
+def rpc_check_then_time(session, rt_mod, device, evaluator_config, repeated_args, **check):
     """``check_then_time`` for RPCRunner: the output comes back here to be compared."""
-    return check_then_time(
-        rt_mod,
-        device,
-        evaluator_config,
-        repeated_args,
-        expected_path=expected_path,
-        tolerance=tolerance,
-        long_s=long_s,
-    )
+    return check_then_time(rt_mod, device, evaluator_config, repeated_args, **check)
 
 
 def untuned_module(kernel_mod: tvm.IRModule, target: tvm.target.Target) -> tvm.IRModule:
@@ -349,7 +354,7 @@ def measure_module(
         artifact = default_export(fast_build(mod, target))
     except Exception as err:  # a failing build is a result, not a crash
         return None, f"build failed: {err}"
-    args_info = ArgInfo.from_prim_func(mod["main"])
+    args_info = ArgInfo.from_entry_func(mod, remove_preproc=True)
     (future,) = runner.run([RunnerInput(artifact, device_type(target), args_info)])
     result = future.result()
     if result.error_msg:
@@ -369,9 +374,11 @@ def run_timed(
     """``run_once``, with the seconds of the call itself (the build not counted)."""
     dev = tvm.device(device_type(target))
     rt_mod = fast_build(mod, target)
-    out_info = ArgInfo.from_prim_func(mod["main"])[-1].as_json()
-    args = [tvm.runtime.tensor(x, dev) for x in inputs]
-    args.append(tvm.runtime.tensor(np.zeros(out_info[2], dtype=out_info[1]), dev))
+    infos = [info.as_json() for info in ArgInfo.from_entry_func(mod, remove_preproc=True)]
+    args = weight_packing.arguments(inputs, [(shape, dtype) for _, dtype, shape in infos[:-1]], dev)
+    if weight_packing.packs(rt_mod):
+        weight_packing.pack(rt_mod, inputs, args, dev)
+    args.append(tvm.runtime.tensor(np.zeros(infos[-1][2], dtype=infos[-1][1]), dev))
     seconds = _timed_call(rt_mod, dev, args)
     return args[-1].numpy(), seconds
 

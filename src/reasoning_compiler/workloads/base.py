@@ -16,6 +16,14 @@ from ..errors import UserError
 # product's consumer reads it for. The search may still compute it at a loop of its reader.
 KEEP = {"meta_schedule.inline_rule": "disable"}
 
+
+def weights(*tensors) -> dict:
+    """te.compute attrs marking ``tensors`` (placeholders) as weights: constants where the
+    model is served, so MetaSchedule's layout rewrite may store them in the layout the product
+    reads them in, packed once (see ``weight_packing``)."""
+    return {"layout_free_placeholders": list(tensors)}
+
+
 if TYPE_CHECKING:  # TVM loads when a kernel is built: listing workloads stays fast
     import tvm
 

@@ -7,7 +7,7 @@ combine are cheap and outside the kernel.
 
 import numpy as np
 
-from .base import KEEP, Workload
+from .base import KEEP, Workload, weights
 
 
 def build(experts: int, tokens: int, hidden: int, intermediate: int):
@@ -22,12 +22,14 @@ def build(experts: int, tokens: int, hidden: int, intermediate: int):
         (experts, tokens, intermediate),
         lambda e, t, i: te.sum(x[e, t, k1] * w_gate[e, k1, i], axis=k1),
         name="gate",
+        attrs=weights(w_gate),
     )
     k2 = te.reduce_axis((0, hidden), name="k2")
     up = te.compute(
         (experts, tokens, intermediate),
         lambda e, t, i: te.sum(x[e, t, k2] * w_up[e, k2, i], axis=k2),
         name="up",
+        attrs=weights(w_up),
     )
     # SiLU kept a block of its own that reads the gate product only: inlined into the down
     # product (MetaSchedule's AutoInline), the sigmoid was recomputed for every output column,
@@ -45,6 +47,7 @@ def build(experts: int, tokens: int, hidden: int, intermediate: int):
         (experts, tokens, hidden),
         lambda e, t, h: te.sum(silu[e, t, r] * up[e, t, r] * w_down[e, r, h], axis=r),
         name="down",
+        attrs=weights(w_down),
     )
     return te.create_prim_func([x, w_gate, w_up, w_down, out])
 
@@ -60,7 +63,8 @@ DEEPSEEK_R1_MOE = Workload(
     name="deepseek-r1-moe",
     summary="DeepSeek-R1 routed experts: SiLU-gated FFN, hidden 7168, expert intermediate 2048",
     notes="DeepSeek-R1: hidden 7168, 256 routed experts of intermediate 2048, 8 active per token. "
-    "experts = experts computed in this call, tokens = tokens routed to each.",
+    "experts = experts computed in this call, tokens = tokens routed to each. The weights are "
+    "packed once into the layout the tuned program reads, outside the timed call.",
     presets={
         "paper": {"experts": 2, "tokens": 32, "hidden": 7168, "intermediate": 2048},
         "small": {"experts": 4, "tokens": 32, "hidden": 1024, "intermediate": 512},
@@ -88,6 +92,7 @@ def build_fused(experts: int, tokens: int, hidden: int, intermediate: int):
         (experts, tokens, 2, intermediate),
         lambda e, t, s, i: te.sum(x[e, t, k] * w_gate_up[e, k, s, i], axis=k),
         name="gate_up",
+        attrs=weights(w_gate_up),
     )
     # SiLU kept a block of its own that reads the gate half, the multiply by the up half in the
     # down product, as in the unfused kernel. A block computing silu(gate) * up would be the
@@ -104,6 +109,7 @@ def build_fused(experts: int, tokens: int, hidden: int, intermediate: int):
         (experts, tokens, hidden),
         lambda e, t, h: te.sum(silu[e, t, r] * gate_up[e, t, 1, r] * w_down[e, r, h], axis=r),
         name="down",
+        attrs=weights(w_down),
     )
     return te.create_prim_func([x, w_gate_up, w_down, out])
 
@@ -117,7 +123,7 @@ DEEPSEEK_R1_MOE_FUSED = Workload(
     summary="DeepSeek-R1 routed experts with gate and up stacked in one weight (one product)",
     notes="The same operator as deepseek-r1-moe (its FLOP count too), with W_gate and W_up "
     "stored as one [experts, hidden, 2, intermediate] weight, as serving stacks keep them "
-    "(vLLM's w13): X is multiplied by both in one product.",
+    "(vLLM's w13): X is multiplied by both in one product. Weights packed as there.",
     presets=DEEPSEEK_R1_MOE.presets,
     build=build_fused,
     flops=DEEPSEEK_R1_MOE.flops,
