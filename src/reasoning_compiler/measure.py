@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import json
 import os
 import platform
 import sys
@@ -27,7 +28,7 @@ from tvm.support.popen_pool import PopenPoolExecutor, StatusKind
 from . import weight_packing
 from .compare import max_relative_error
 from .target import device_type, needs, runtime_threads
-from .workloads.base import random_inputs
+from .workloads.base import seeded_inputs
 
 
 @dataclass(frozen=True)
@@ -176,9 +177,9 @@ class OutputCheck:
     MetaSchedule can emit wrong programs (seen here: an attention schedule off by 15%); without
     this check such a sample could be the "best". The runner worker regenerates the inputs from
     ``seed`` and loads the expected output from ``expected_path`` (a file, or for whole models a
-    directory of per-task outputs, see ``CURRENT_TASK``). ``inputs`` are the (shape, dtype) of
-    the program's inputs as written, needed where a program takes its weights packed
-    (``weight_packing``); None: as the program takes them.
+    directory of per-task outputs and inputs, see ``CURRENT_TASK``). ``inputs`` are the (shape,
+    dtype) of the program's inputs as written, needed where a program takes its weights packed
+    (``weight_packing``); None: as the program takes them (or, for a directory, as it says).
 
     A sample whose checking run took at least ``long_s`` is timed by one more call: one call
     is then as long as the evaluator's minimum timing window (``min_repeat_ms``), the checking
@@ -212,7 +213,9 @@ def make_runner(
             else (alloc_fixed_inputs, check_then_time)
         )
         extra = {
-            "f_alloc_argument": functools.partial(alloc, seed=check.seed, inputs=check.inputs),
+            "f_alloc_argument": functools.partial(
+                alloc, seed=check.seed, inputs=check.inputs, expected_path=check.expected_path
+            ),
             "f_run_evaluator": functools.partial(
                 evaluate,
                 expected_path=check.expected_path,
@@ -247,12 +250,20 @@ def set_sample_limits(runner, timeout_s: float, time_once_from_s: float | None) 
 
 
 def alloc_fixed_inputs(
-    device, args_info, alloc_repeat: int, *, seed: int, inputs: tuple | None = None
+    device,
+    args_info,
+    alloc_repeat: int,
+    *,
+    seed: int,
+    inputs: tuple | None = None,
+    expected_path: str | None = None,
 ) -> list[list]:
     """Runner-worker side: the seeded inputs (as Kernel.random_inputs makes them), NaN output.
     Weights the program takes packed get an empty buffer here, filled by ``check_then_time``."""
     shapes = tuple((tuple(int(d) for d in shape), dtype) for _, dtype, shape in args_info)
     out_shape, out_dtype = shapes[-1]
+    if expected_path is not None:
+        inputs = _measured_now(expected_path, inputs)[1]
     arrays = _seeded_inputs(inputs or shapes[:-1], seed)
     return [
         weight_packing.arguments(arrays, shapes[:-1], device)
@@ -265,7 +276,7 @@ def alloc_fixed_inputs(
 def _seeded_inputs(shapes: tuple, seed: int) -> list[np.ndarray]:
     """The inputs of (shape, dtype) ``shapes``, as Kernel.random_inputs makes them."""
     # The worker lives for the whole run: generate once (paper-size MoE weights take ~1 s).
-    return random_inputs([*shapes, None], seed)  # its last parameter (the output) is skipped
+    return seeded_inputs(shapes, seed)
 
 
 @functools.lru_cache(maxsize=2)
@@ -273,16 +284,27 @@ def _expected(path: str) -> np.ndarray:
     return np.load(path)
 
 
-CURRENT_TASK = "current"  # in a directory of per-task outputs: the file of the task now measured
+CURRENT_TASK = "current"  # in a directory of per-task outputs: the name of the task now measured
+INPUTS_SUFFIX = ".inputs.json"  # beside a task's expected output: its inputs' (shape, dtype)
 
 
-def _expected_output_path(path: str) -> str:
-    """Whole models have one expected output per task: ``path`` is then a directory whose file
-    ``current`` names the file of the task being measured (tasks are measured one at a time)."""
+def _measured_now(path: str, inputs: tuple | None) -> tuple[str, tuple | None]:
+    """The expected output's file and the inputs as written of the program measured now.
+
+    Whole models have one of each per task: ``path`` is then a directory whose file ``current``
+    names the task being measured (tasks are measured one at a time), ``<task>.npy`` its
+    expected output and ``<task>.inputs.json`` its inputs."""
     if not os.path.isdir(path):
-        return path
+        return path, inputs
     with open(os.path.join(path, CURRENT_TASK)) as f:
-        return os.path.join(path, f.read().strip())
+        task = os.path.join(path, f.read().strip())
+    return task + ".npy", _written_inputs(task + INPUTS_SUFFIX)
+
+
+@functools.lru_cache(maxsize=2)
+def _written_inputs(path: str) -> tuple:
+    with open(path) as f:
+        return tuple((tuple(shape), dtype) for shape, dtype in json.load(f))
 
 
 def check_then_time(
@@ -302,7 +324,8 @@ def check_then_time(
     (or, when that run took at least ``long_s``, by one more call: see OutputCheck). A checking
     run of at least ``time_once_from_s`` (set per sample: far slower than the fastest so far)
     is the sample's time itself. Weights the program takes packed are packed first, untimed."""
-    expected = _expected(_expected_output_path(expected_path))
+    expected_file, inputs = _measured_now(expected_path, inputs)
+    expected = _expected(expected_file)
     if weight_packing.packs(rt_mod):
         if inputs is None:
             raise ValueError("the program takes packed weights: the check needs its inputs")
@@ -328,9 +351,9 @@ def _timed_call(rt_mod, device, args) -> float:
     return time.perf_counter() - started
 
 
-def rpc_alloc_fixed_inputs(session, device, args_info, alloc_repeat: int, *, seed, inputs):
+def rpc_alloc_fixed_inputs(session, device, args_info, alloc_repeat: int, **check):
     """``alloc_fixed_inputs`` for RPCRunner (the inputs are copied to the remote device)."""
-    return alloc_fixed_inputs(device, args_info, alloc_repeat, seed=seed, inputs=inputs)
+    return alloc_fixed_inputs(device, args_info, alloc_repeat, **check)
 
 
 def rpc_check_then_time(session, rt_mod, device, evaluator_config, repeated_args, **check):

@@ -333,7 +333,11 @@ def to_relax(model: LoadedModel):
 def lower(mod, target):
     """``mod`` legalized and fused into TIR functions, the tuning tasks: the same passes
     ``compile_relax`` runs before it applies the database (``build`` goes on from here).
-    (``extract_tasks`` on the raw import finds nothing, without an error.)"""
+    (``extract_tasks`` on the raw import finds nothing, without an error.)
+
+    The weights (constants here) are marked layout-free, as TVM's tuning pipeline does with
+    ``cpu_weight_prepack``: a task's samples may then store them in the order their tiles
+    read them (``weight_packing``), and ``build`` packs them once."""
     import tvm
     from tvm import relax
 
@@ -346,6 +350,7 @@ def lower(mod, target):
                 relax.transform.FoldConstant(),
                 relax.transform.FuseOps(),
                 relax.transform.FuseTIR(),
+                relax.transform.AttachAttrLayoutFreeBuffers(),
             ]
             return tvm.ir.transform.Sequential(passes)(mod)
     except Exception as err:
@@ -369,20 +374,29 @@ def build(lowered, target, database=None):
         if database is not None:
             with database:
                 lowered = MetaScheduleApplyDatabase()(lowered)
+            scheduled = _scheduled(lowered)
+            packing = [relax.transform.SplitLayoutRewritePreproc(), relax.transform.FoldConstant()]
+            lowered = tvm.ir.transform.Sequential(packing)(lowered)
         if relax.pipeline.BackendDispatcher.is_gpu_target(target):  # compile_relax's rules
             gpu = dlight.gpu
             rules = (gpu.Matmul(), gpu.GEMV(), gpu.Reduction(), gpu.GeneralReduction())
             lowered = dlight.ApplyDefaultSchedule(*rules, gpu.Fallback())(lowered)
         finish = tvm.transform.Sequential(_after_lowering(target))
         executable = relax.build(lowered, target=target, relax_pipeline=finish)
-    scheduled = {
+    return executable, scheduled if database is not None else set()
+
+
+def _scheduled(mod) -> set[str]:
+    """The TIR functions of ``mod`` that a database program replaced."""
+    import tvm
+
+    return {
         gv.name_hint
-        for gv, func in lowered.functions_items()
+        for gv, func in mod.functions_items()
         if isinstance(func, tvm.tirx.PrimFunc)
         and func.attrs
         and func.attrs.get("tirx.is_scheduled")
     }
-    return executable, scheduled
 
 
 def _after_lowering(target) -> list:

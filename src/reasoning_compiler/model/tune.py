@@ -11,6 +11,7 @@ many tasks.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import time
 from dataclasses import replace
@@ -37,6 +38,7 @@ from .frontend import (
     ModelError,
     ModelTask,
     build,
+    captured_output,
     extract_tasks,
     load_model,
     lower,
@@ -223,10 +225,12 @@ def _short(name: str, width: int = 48) -> str:
 
 
 class TaskChecks:
-    """Each task's expected output on seeded inputs, and which task the runner measures now.
+    """Each task's expected output and inputs (shape, dtype) as written on seeded inputs, and
+    which task the runner measures now.
 
     The runner's worker reads ``current`` before comparing (see ``measure.CURRENT_TASK``);
-    MetaSchedule's task schedulers build and run one task's batch at a time.
+    MetaSchedule's task schedulers build and run one task's batch at a time. The inputs as
+    written are what a sample that takes its weights packed packs them from (``weight_packing``).
     """
 
     def __init__(self, directory: Path):
@@ -234,12 +238,14 @@ class TaskChecks:
         directory.mkdir(exist_ok=True)
         self.check = measure.OutputCheck(str(directory), tolerance=TASK_TOLERANCE)
 
-    def save(self, index: int, output: np.ndarray) -> None:
+    def save(self, index: int, output: np.ndarray, inputs: list) -> None:
         np.save(self.directory / f"task{index}.npy", output)
+        shapes = [[list(shape), dtype] for shape, dtype in inputs]
+        (self.directory / f"task{index}{measure.INPUTS_SUFFIX}").write_text(json.dumps(shapes))
 
     def select(self, index: int) -> None:
         tmp = self.directory / f"{measure.CURRENT_TASK}.tmp"
-        tmp.write_text(f"task{index}.npy")
+        tmp.write_text(f"task{index}")
         os.replace(tmp, self.directory / measure.CURRENT_TASK)
 
 
@@ -259,9 +265,10 @@ def _measure_untuned_tasks(
     try:
         for index, task in enumerate(tasks):
             started = time.perf_counter()
-            inputs = random_inputs(_arg_shapes(task), checks.check.seed)
+            shapes = _arg_shapes(task)
+            inputs = random_inputs(shapes, checks.check.seed)
             output, call_s = measure.run_timed(task.mod, target, inputs)
-            checks.save(index, output)
+            checks.save(index, output, shapes[:-1])
             checks.select(index)
             latency, protocol = _untuned_latency(task, target, runner, call_s)
             seconds.append(latency)
@@ -309,9 +316,13 @@ def _export(executable, run: RunDir) -> None:
     paper-size MoE block: 5 GiB over the run's 3 for 1.4 GB of weights), so this comes last,
     after the model's library has let go of its own."""
     try:
-        executable.export_library(str(run.path / LIBRARY_NAME))
+        with captured_output() as output:  # TVM warns once per constant saved ("Scope Saving")
+            executable.export_library(str(run.path / LIBRARY_NAME))
     except Exception as err:
         raise ModelError("export (model.so)", err) from None
+    if output[0].strip():
+        (run.path / "logs").mkdir(exist_ok=True)
+        (run.path / "logs" / "export.log").write_text(output[0])
 
 
 def _vm(executable, device):

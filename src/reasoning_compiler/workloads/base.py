@@ -121,8 +121,13 @@ class Kernel:
 
 def random_inputs(arg_shapes: list[tuple[tuple[int, ...], str]], seed: int) -> list[np.ndarray]:
     """Inputs in [-1, 1) for every parameter but the last (the output), from ``seed``."""
+    return seeded_inputs(arg_shapes[:-1], seed)
+
+
+def seeded_inputs(input_shapes, seed: int) -> list[np.ndarray]:
+    """Arrays in [-1, 1) of the (shape, dtype) ``input_shapes``, from ``seed``."""
     rng = np.random.default_rng(seed)
-    return [rng.uniform(-1.0, 1.0, size=shape).astype(dtype) for shape, dtype in arg_shapes[:-1]]
+    return [rng.uniform(-1.0, 1.0, size=shape).astype(dtype) for shape, dtype in input_shapes]
 
 
 def prim_func_from(result) -> tvm.tirx.PrimFunc:
