@@ -28,3 +28,22 @@ TINY_SHAPES = {
 @pytest.fixture
 def tiny_shapes():
     return TINY_SHAPES
+
+
+def sampled_programs(mod, count: int, space=None) -> list:
+    """``count`` programs of ``mod`` sampled as the tree search samples them (postprocessors
+    applied), from our design space or ``space`` (a space generator or its name)."""
+    import random
+
+    from tvm.s_tir import meta_schedule as ms
+
+    from reasoning_compiler.schedule_rules import design_space
+    from reasoning_compiler.search.schedule_space import ScheduleSpace
+    from reasoning_compiler.target import host_target
+
+    target = host_target()
+    context = ms.TuneContext(
+        mod=mod, target=target, space_generator=space or design_space(target), task_name="t"
+    )
+    schedules = ScheduleSpace(context, context.generate_design_space(), ms.cost_model.RandomModel())
+    return schedules.sample(count, random.Random(0))

@@ -8,16 +8,29 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import tvm
+from tvm import relax
+from tvm.s_tir import meta_schedule as ms
+from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 
+from conftest import sampled_programs
 from llm_stub import StubEndpoint
-from reasoning_compiler import measure, timing
+from reasoning_compiler import measure, timing, weight_packing
 from reasoning_compiler.cli import main
 from reasoning_compiler.errors import UserError
 from reasoning_compiler.llm import LLMSettings
-from reasoning_compiler.model.frontend import ModelError, extract_tasks, load_model, lower, to_relax
+from reasoning_compiler.model.frontend import (
+    ModelError,
+    build,
+    extract_tasks,
+    load_model,
+    lower,
+    to_relax,
+)
 from reasoning_compiler.model.result import ModelResult
-from reasoning_compiler.model.tune import tune_model
+from reasoning_compiler.model.tune import TaskChecks, tune_model
 from reasoning_compiler.target import make_target
+from reasoning_compiler.workloads.base import random_inputs
 
 MODELS = Path(__file__).parent / "models" / "tiny.py"
 
@@ -162,6 +175,52 @@ def test_slow_untuned_code_is_timed_once_and_the_untuned_model_estimated(tmp_pat
     assert result.latency["tvm_tuned"]["protocol"] == "one call"
     assert "[estimate" in dict(result.summary_rows())["TVM untuned"]
     assert result.correct
+
+
+def _packs(mod) -> bool:
+    return weight_packing.PACK_WEIGHTS in {
+        gv.name_hint for gv in weight_packing.split(mod).functions
+    }
+
+
+@pytest.mark.slow
+def test_a_model_packs_its_weights_once(tmp_path):
+    """A model's weights are constants: its tasks mark them layout-free, a sample that packs
+    them passes its task's output check (the runner packs the task's inputs as written), and
+    the build packs them once, on the constants, so the built model runs no copy per call."""
+    target = make_target("host")
+    model = load_model(f"{MODELS}:tiny")
+    lowered = lower(to_relax(model), target)
+    task = extract_tasks(lowered, target)[0]
+    assert list(task.mod["main"].attrs["layout_free_buffers"])  # the weight (and the bias)
+    program = next((p for p in sampled_programs(task.mod, 8) if _packs(p.mod)), None)
+    assert program is not None
+
+    checks, shapes = TaskChecks(tmp_path), task.arg_shapes()
+    inputs = random_inputs(shapes, checks.check.seed)
+    checks.save(0, measure.run_once(task.mod, target, inputs), shapes[:-1])
+    checks.select(0)
+    runner = measure.make_runner(measure.MeasureSettings(), checks.check)
+    try:
+        latency, error = measure.measure_module(program.mod, target, runner)
+    finally:
+        runner.pool.shutdown()
+    assert error is None and latency > 0
+
+    database = ms.database.MemoryDatabase()
+    workload = database.commit_workload(task.mod)
+    args_info = ArgInfo.from_prim_func(task.mod["main"])
+    database.commit_tuning_record(
+        ms.database.TuningRecord(program.trace, workload, [latency], target, args_info)
+    )
+    executable, applied = build(lowered, target, database)
+    assert applied == {task.name}
+    calls = executable.as_text()
+    assert f"{task.name}_prepacked" in calls  # the program on packed weights
+    assert "weight_prepack" not in calls  # the copy: run at build, on the constants
+    vm = relax.VirtualMachine(executable, tvm.cpu())
+    output = vm["main"](tvm.runtime.tensor(model.inputs[0]))[0].numpy()
+    np.testing.assert_allclose(output, model.reference_output(), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.slow

@@ -3,15 +3,13 @@ attentions' K), nowhere else, and every program it adds computes the workload's 
 products compute register-blocked tiles two vector registers wide; our postprocessor refuses
 reductions recomputed under a loop they do not use."""
 
-import random
-
 import numpy as np
 import pytest
 import tvm
 from tvm import s_tir
 from tvm.s_tir import meta_schedule as ms
 
-from conftest import TINY_SHAPES
+from conftest import TINY_SHAPES, sampled_programs
 from reasoning_compiler.schedule_rules import (
     VECTORS_PER_ROW,
     NoRecomputedReduction,
@@ -25,7 +23,6 @@ from reasoning_compiler.schedule_rules import (
 )
 from reasoning_compiler.search.decisions import decision_points
 from reasoning_compiler.search.language import Tiling
-from reasoning_compiler.search.schedule_space import ScheduleSpace
 from reasoning_compiler.target import host_target, make_target, vector_bits, vector_registers
 from reasoning_compiler.workloads import WORKLOADS
 
@@ -225,21 +222,12 @@ def _innermost_product_loops(mod) -> dict[str, tuple[bool, int]]:
     return found
 
 
-def _samples(kernel, space, count: int) -> list:
-    """``count`` programs sampled from ``space`` as the tree search samples them."""
-    context = ms.TuneContext(
-        mod=kernel.mod, target=host_target(), space_generator=space, task_name="t"
-    )
-    schedules = ScheduleSpace(context, context.generate_design_space(), ms.cost_model.RandomModel())
-    return schedules.sample(count, random.Random(0))
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("workload", ["deepseek-r1-moe-fused", "llama3-8b-attention"])
 def test_products_compute_register_blocked_tiles_two_vectors_wide(workload):
     kernel = WORKLOADS[workload].resolve("small", TINY_SHAPES[workload])
     lanes = VECTORS_PER_ROW * vector_bits(host_target()) // 32
-    ours = _samples(kernel, design_space(host_target()), 12)
+    ours = sampled_programs(kernel.mod, 12, design_space(host_target()))
     assert len(ours) == 12
     budget = vector_registers(host_target()) - 4
     for program in ours:
@@ -251,7 +239,7 @@ def test_products_compute_register_blocked_tiles_two_vectors_wide(workload):
         tiled = [point.legal for point, _ in decision_points(program.trace)]
         assert {t.vector_tile for t in tiled if isinstance(t, Tiling)} == {0, lanes}
     # Upstream's space draws that tile from all divisors up to 64: scalar tiles among them.
-    upstream = _samples(kernel, "post-order-apply", 12)
+    upstream = sampled_programs(kernel.mod, 12, "post-order-apply")
     tiles = {v for program in upstream for v in _innermost_product_loops(program.mod).values()}
     assert tiles - {(True, lanes)}
 
@@ -262,7 +250,7 @@ def test_an_axis_of_no_whole_vectors_keeps_upstreams_tiling():
     (block,) = sch.get_child_blocks(sch.get_sblock("root"))
     width = VECTORS_PER_ROW * (vector_bits(host_target()) or 256)
     assert not spans_whole_vectors(sch.get(block), width)
-    assert _samples(kernel, design_space(host_target()), 2)  # it still tunes
+    assert sampled_programs(kernel.mod, 2, design_space(host_target()))  # it still tunes
     square = WORKLOADS["matmul"].resolve("small", TINY_SHAPES["matmul"])
     sch = s_tir.Schedule(square.mod)
     (block,) = sch.get_child_blocks(sch.get_sblock("root"))

@@ -3,30 +3,15 @@ the program is built as ``main`` (packed weights in) and ``pack_weights``, and t
 the reference; the runner packs before the output check; a program without weights builds as
 before."""
 
-import random
-
 import numpy as np
 import pytest
 import tvm
-from tvm.s_tir import meta_schedule as ms
 from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 
-from conftest import TINY_SHAPES
+from conftest import TINY_SHAPES, sampled_programs
 from reasoning_compiler import measure, weight_packing
-from reasoning_compiler.schedule_rules import design_space
-from reasoning_compiler.search.schedule_space import ScheduleSpace
 from reasoning_compiler.target import host_target
 from reasoning_compiler.workloads import WORKLOADS
-
-
-def _programs(kernel, count: int) -> list:
-    """``count`` programs sampled as the tree search samples them (postprocessors applied)."""
-    target = host_target()
-    context = ms.TuneContext(
-        mod=kernel.mod, target=target, space_generator=design_space(target), task_name="t"
-    )
-    space = ScheduleSpace(context, context.generate_design_space(), ms.cost_model.RandomModel())
-    return space.sample(count, random.Random(0))
 
 
 def _taken_shapes(mod) -> list[tuple]:
@@ -40,7 +25,7 @@ def test_packed_programs_compute_the_reference(name):
     inputs = kernel.random_inputs(0)
     expected = kernel.reference(*inputs)
     written = [shape for shape, _ in kernel.arg_shapes()]
-    programs = _programs(kernel, 3)
+    programs = sampled_programs(kernel.mod, 3)
     assert programs
     for sch in programs:
         built = weight_packing.split(sch.mod)
@@ -54,7 +39,7 @@ def test_packed_programs_compute_the_reference(name):
 
 def test_a_program_without_weights_is_built_as_before():
     kernel = WORKLOADS["matmul"].resolve("small", TINY_SHAPES["matmul"])
-    (sch,) = _programs(kernel, 1)
+    (sch,) = sampled_programs(kernel.mod, 1)
     built = weight_packing.split(sch.mod)
     assert [gv.name_hint for gv in built.functions] == ["main"]
     assert not weight_packing.packs(tvm.tirx.build(built, target=host_target()))
@@ -65,7 +50,7 @@ def test_the_runner_packs_the_weights_before_the_check(tmp_path):
     kernel = WORKLOADS["deepseek-r1-moe-fused"].resolve(
         "small", TINY_SHAPES["deepseek-r1-moe-fused"]
     )
-    (sch,) = _programs(kernel, 1)
+    (sch,) = sampled_programs(kernel.mod, 1)
     check = measure.OutputCheck(
         str(tmp_path / "expected.npy"), inputs=tuple(kernel.arg_shapes()[:-1])
     )

@@ -429,6 +429,13 @@ class ModelTask:
     weight: int
     flops: int
 
+    def arg_shapes(self) -> list[tuple[tuple[int, ...], str]]:
+        """(shape, dtype) of each parameter, the output last, as written."""
+        from tvm.s_tir.meta_schedule.arg_info import ArgInfo
+
+        infos = [info.as_json() for info in ArgInfo.from_prim_func(self.mod["main"])]
+        return [(tuple(int(d) for d in shape), dtype) for _, dtype, shape in infos]
+
 
 def extract_tasks(mod, target) -> list[ModelTask]:
     from tvm.s_tir import meta_schedule as ms

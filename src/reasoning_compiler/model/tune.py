@@ -120,6 +120,7 @@ def tune_model(
         run.console.print("[bold]building and checking the tuned model[/bold]")
         estimate = sum(u * t.weight for u, t in zip(untuned, tasks, strict=True))
         models, applied = _build_models(lowered, run.target, run.database(), estimate)
+        del lowered  # its weights as written: the tuned build holds those it packed, packed
         device = needs(run.target).device()
         verdict = _check_outputs(models["tuned"], loaded, device)
         latencies = _time_models(models, loaded, torch_compile, estimate, run.console, device)
@@ -202,7 +203,7 @@ def task_table(model: LoadedModel, tasks: list[ModelTask]) -> Table:
     for column in ("task", "calls", "MFLOP", "share of FLOPs", "output"):
         table.add_column(column, justify="left" if column == "task" else "right")
     for task in tasks:
-        out_shape = _arg_shapes(task)[-1][0]
+        out_shape = task.arg_shapes()[-1][0]
         table.add_row(
             escape(_short(task.name)),
             str(task.weight),
@@ -211,13 +212,6 @@ def task_table(model: LoadedModel, tasks: list[ModelTask]) -> Table:
             "x".join(map(str, out_shape)),
         )
     return table
-
-
-def _arg_shapes(task: ModelTask) -> list[tuple[tuple[int, ...], str]]:
-    from tvm.s_tir.meta_schedule.arg_info import ArgInfo
-
-    infos = [info.as_json() for info in ArgInfo.from_prim_func(task.mod["main"])]
-    return [(tuple(int(d) for d in shape), dtype) for _, dtype, shape in infos]
 
 
 def _short(name: str, width: int = 48) -> str:
@@ -265,7 +259,7 @@ def _measure_untuned_tasks(
     try:
         for index, task in enumerate(tasks):
             started = time.perf_counter()
-            shapes = _arg_shapes(task)
+            shapes = task.arg_shapes()
             inputs = random_inputs(shapes, checks.check.seed)
             output, call_s = measure.run_timed(task.mod, target, inputs)
             checks.save(index, output, shapes[:-1])
