@@ -36,6 +36,11 @@ def split(mod: tvm.IRModule) -> tvm.IRModule:
     return tvm.IRModule({"main": stripped["main"], PACK_WEIGHTS: _packing(func, nests)})
 
 
+def has_copies(func: PrimFunc) -> bool:
+    """Whether a scheduled function re-lays out weights (before ``split``)."""
+    return any(_copy_block(stmt) is not None for stmt in _root_statements(func))
+
+
 def packs(rt_mod) -> bool:
     """Whether a built program takes packed weights (so its inputs go through ``pack``)."""
     try:

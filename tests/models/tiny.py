@@ -40,3 +40,19 @@ def data_dependent():
 
 def not_a_model():
     return 42
+
+
+class Routed(nn.Module):
+    """A product, then top-k: lowered, top-k is a function without blocks (an extern call)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(64, 16)
+
+    def forward(self, x):
+        y = self.fc(x)
+        return y + torch.topk(y, 2, dim=-1).values.sum(-1, keepdim=True)
+
+
+def routed():
+    return Routed(), (torch.randn(8, 64),)

@@ -375,8 +375,7 @@ def build(lowered, target, database=None):
             with database:
                 lowered = MetaScheduleApplyDatabase()(lowered)
             scheduled = _scheduled(lowered)
-            packing = [relax.transform.SplitLayoutRewritePreproc(), relax.transform.FoldConstant()]
-            lowered = tvm.ir.transform.Sequential(packing)(lowered)
+            lowered = relax.transform.FoldConstant()(_split_weight_copies(lowered))
         if relax.pipeline.BackendDispatcher.is_gpu_target(target):  # compile_relax's rules
             gpu = dlight.gpu
             rules = (gpu.Matmul(), gpu.GEMV(), gpu.Reduction(), gpu.GeneralReduction())
@@ -384,6 +383,30 @@ def build(lowered, target, database=None):
         finish = tvm.transform.Sequential(_after_lowering(target))
         executable = relax.build(lowered, target=target, relax_pipeline=finish)
     return executable, scheduled if database is not None else set()
+
+
+def _split_weight_copies(mod):
+    """Each tuned program's weight copies split off into a function of their own (upstream's
+    ``SplitLayoutRewritePreproc``), which ``FoldConstant`` then runs on the constant weights.
+    Only the functions with copies go through the pass: it stops at a function without blocks
+    (``topk``'s extern call in the MoE block), so the others sit it out."""
+    import tvm
+    from tvm import relax
+
+    from ..weight_packing import has_copies
+
+    others = {
+        gv.name_hint: (gv, func)
+        for gv, func in mod.functions_items()
+        if isinstance(func, tvm.tirx.PrimFunc) and not has_copies(func)
+    }
+    kept = {gv: func for gv, func in mod.functions_items() if gv.name_hint not in others}
+    split = relax.transform.SplitLayoutRewritePreproc()(
+        tvm.IRModule(kept, mod.attrs, mod.global_infos)
+    )
+    for gv, func in others.values():
+        split.update_func(gv, func)
+    return split
 
 
 def _scheduled(mod) -> set[str]:
