@@ -14,6 +14,13 @@ TINY_SHAPES = {
     "deepseek-r1-moe": {"experts": 2, "tokens": 8, "hidden": 128, "intermediate": 64},
     "deepseek-r1-moe-fused": {"experts": 2, "tokens": 8, "hidden": 128, "intermediate": 64},
     "flux-attention": {"q_heads": 2, "kv_heads": 2, "seq_len": 64, "head_dim": 32},
+    "flux-attention-fused": {
+        "q_heads": 2,
+        "kv_heads": 2,
+        "seq_len": 64,
+        "head_dim": 32,
+        "block": 16,
+    },
     "flux-conv": {"batch": 1, "in_channels": 16, "out_channels": 16, "size": 16},
     "llama3-8b-attention-block-causal": {
         "q_heads": 2,

@@ -84,6 +84,19 @@ def test_block_causal_attention_skips_the_masked_half():
         load_kernel("llama3-8b-attention-block-causal", shape={**shape, "seq_len": 448})
 
 
+@pytest.mark.parametrize("kv_heads", [4, 2])  # FLUX's own heads, and grouped queries
+def test_fused_attention_is_the_attention_operator(kv_heads):
+    shape = {"q_heads": 4, "kv_heads": kv_heads, "seq_len": 96, "head_dim": 16}
+    fused = load_kernel("flux-attention-fused", shape={**shape, "block": 32})
+    dense = load_kernel("flux-attention", shape=shape)
+    inputs = fused.random_inputs(seed=1)
+    expected = dense.reference(*inputs)
+    assert max_relative_error(run_once(fused.mod, host_target(), inputs), expected) < 1e-4
+    assert fused.flops == dense.flops  # the same operator, so GFLOP/s compare as 1 / time
+    with pytest.raises(UserError, match="multiple of block"):
+        load_kernel("flux-attention-fused", shape={**shape, "block": 64})
+
+
 def test_shape_overrides_apply():
     kernel = load_kernel("llama3-8b-attention", "paper", "seq_len=1024")
     assert kernel.shape["seq_len"] == 1024

@@ -63,6 +63,7 @@ NUMPY_OPERATORS = {
 }
 # The same operator, computed another way by TVM.
 NUMPY_OPERATORS["llama3-8b-attention-block-causal"] = NUMPY_OPERATORS["llama3-8b-attention"]
+NUMPY_OPERATORS["flux-attention-fused"] = NUMPY_OPERATORS["flux-attention"]
 NUMPY_OPERATORS["deepseek-r1-moe-fused"] = lambda x, w_gate_up, w_down, **_: _numpy_moe(
     x, w_gate_up[:, :, 0], w_gate_up[:, :, 1], w_down
 )
@@ -94,6 +95,7 @@ def _torch_operator(name: str):
         "llama3-8b-attention": causal,
         "llama3-8b-attention-block-causal": causal,
         "flux-attention": lambda *xs, **shape: attention(*xs, **shape, causal=False),
+        "flux-attention-fused": lambda *xs, **shape: attention(*xs, **shape, causal=False),
         "deepseek-r1-moe": moe,
         "deepseek-r1-moe-fused": moe_fused,
         "flux-conv": lambda x, w, bias, **_: F.conv2d(x, w, bias, padding=1),

@@ -22,7 +22,16 @@ Added on CPU targets:
   AVX-512). Where the axis is no multiple of that width the block keeps upstream's tiling (no
   predicated tails).
 
-And two postprocessors, after upstream's:
+And three postprocessors. Before upstream's:
+
+- ``VectorizeInsideTiles``: a block under the root that holds blocks of its own (a tile: one
+  query block of the fused attention, its intermediates allocated inside, its loop parallel in
+  the kernel's definition) gets upstream's vectorize and unroll decisions one scope down, on
+  the blocks inside it. Upstream's ``RewriteParallelVectorizeUnroll`` reads the root's
+  decisions and applies them to the root's children only: it vectorized the tile's own loop
+  (wrong outputs) and left the products inside scalar. Kernels without tiles are untouched.
+
+After upstream's:
 
 - ``NoRecomputedReduction``: a reduction placed (compute-at) under a loop that none of its
   iterators uses runs again on each of that loop's iterations. Where MetaSchedule's
@@ -74,7 +83,8 @@ def design_space(target: tvm.target.Target) -> ms.space_generator.PostOrderApply
     rules = needs(target).schedule_rules()
     if rules is None:
         return ms.space_generator.PostOrderApply()
-    postprocs = [*ms.postproc.Postproc.create(target.kind.name), NoRecomputedReduction()]
+    postprocs = [VectorizeInsideTiles(), *ms.postproc.Postproc.create(target.kind.name)]
+    postprocs.append(NoRecomputedReduction())
     bits, registers = vector_bits(target), vector_registers(target)
     if bits and registers:
         postprocs.append(RegisterBudget(registers - _SPARE_REGISTERS, bits))
@@ -310,3 +320,71 @@ class RegisterBudget(PyPostproc):
 
     def clone(self):
         return RegisterBudget(self.registers, self.vector_bits)
+
+
+# The root's annotations that upstream's ParallelizeVectorizeUnroll rule samples and its
+# RewriteParallelVectorizeUnroll postprocessor applies.
+_PARALLEL, _VECTORIZE = "meta_schedule.parallel", "meta_schedule.vectorize"
+_UNROLL = ("meta_schedule.unroll_explicit", "meta_schedule.unroll_implicit")
+
+
+@derived_object
+class VectorizeInsideTiles(PyPostproc):
+    """Applies the root's vectorize and unroll decisions inside tiles (see the module doc)."""
+
+    def _initialize_with_tune_context(self, context) -> None:
+        pass
+
+    def apply(self, sch) -> bool:
+        for name, func in sch.mod.functions.items():
+            if isinstance(func, tvm.tirx.PrimFunc):
+                _vectorize_inside_tiles(sch, sch.get_sblock("root", name.name_hint))
+        return True
+
+    def clone(self):
+        return VectorizeInsideTiles()
+
+
+def _vectorize_inside_tiles(sch, root) -> None:
+    tiles = [block for block in sch.get_child_blocks(root) if sch.get_child_blocks(block)]
+    if not tiles:
+        return
+    annotations = sch.get(root).annotations
+    keys = (_PARALLEL, _VECTORIZE, *_UNROLL)
+    decided = {key: int(annotations[key]) for key in keys if key in annotations}
+    for key in decided:
+        sch.unannotate(root, key)  # upstream's postprocessor would vectorize the tile loop
+    vector_extent = decided.get(_VECTORIZE, 0)
+    unroll = next((decided[k] for k in _UNROLL if k in decided), 0)
+    explicit = int(_UNROLL[0] in decided)
+    for tile in tiles:
+        for block in sch.get_child_blocks(tile):
+            loops = sch.get_loops(block)
+            if not loops:
+                continue
+            if vector_extent > 1:
+                _vectorize_innermost(sch, loops[-1], vector_extent)
+            if unroll > 0 and not _spatial(sch.get(block)):
+                sch.annotate(loops[0], "pragma_auto_unroll_max_step", unroll)
+                sch.annotate(loops[0], "pragma_unroll_explicit", explicit)
+
+
+def _vectorize_innermost(sch, loop, max_extent: int) -> None:
+    """Vectorize ``loop`` (a block's innermost) where it walks data-parallel iterators only:
+    whole when it is at most ``max_extent`` long, else its inner ``max_extent`` iterations."""
+    stmt = sch.get(loop)
+    if not isinstance(stmt.body, SBlockRealize) or not isinstance(stmt.extent, tvm.tirx.IntImm):
+        return
+    realize, extent = stmt.body, int(stmt.extent)
+    for iv, value in zip(realize.block.iter_vars, realize.iter_values, strict=True):
+        if iv.iter_type != IterVar.DataPar and stmt.loop_var in undefined_vars(value):
+            return
+    if extent > max_extent:
+        if extent % max_extent:
+            return
+        loop = sch.split(loop, [None, max_extent])[1]
+    sch.vectorize(loop)
+
+
+def _spatial(block) -> bool:
+    return all(iv.iter_type == IterVar.DataPar for iv in block.iter_vars)

@@ -12,6 +12,7 @@ from .attention import FLUX_ATTENTION, LLAMA3_8B_ATTENTION
 from .base import Kernel, Workload, prim_func_from
 from .block_causal import LLAMA3_8B_ATTENTION_BLOCK_CAUSAL
 from .conv import FLUX_CONV
+from .fused_attention import FLUX_ATTENTION_FUSED
 from .matmul import MATMUL
 from .moe import DEEPSEEK_R1_MOE, DEEPSEEK_R1_MOE_FUSED
 
@@ -25,6 +26,7 @@ WORKLOADS: dict[str, Workload] = {
         FLUX_CONV,
         LLAMA3_8B_ATTENTION_BLOCK_CAUSAL,
         DEEPSEEK_R1_MOE_FUSED,
+        FLUX_ATTENTION_FUSED,
     )
 }
 PAPER_WORKLOADS = ["llama3-8b-attention", "deepseek-r1-moe", "flux-attention", "flux-conv"]
