@@ -1,7 +1,7 @@
 """The design space: our rule fires where an operand is read across the vectorized axis (the
 attentions' K), nowhere else, and every program it adds computes the workload's reference;
-products compute register-blocked tiles two vector registers wide; our postprocessor refuses
-reductions recomputed under a loop they do not use."""
+products compute register-blocked tiles two vector registers wide; our postprocessors refuse
+reductions recomputed under a loop they do not use and vectorize the steps inside a tile."""
 
 import numpy as np
 import pytest
@@ -10,10 +10,12 @@ from tvm import s_tir
 from tvm.s_tir import meta_schedule as ms
 
 from conftest import TINY_SHAPES, sampled_programs
+from reasoning_compiler.measure import run_once
 from reasoning_compiler.schedule_rules import (
     VECTORS_PER_ROW,
     NoRecomputedReduction,
     RegisterBudget,
+    VectorizeInsideTiles,
     design_space,
     recomputed_reductions,
     register_tiles,
@@ -119,7 +121,8 @@ def test_a_reduction_summed_again_onto_one_init_is_refused():
 
 
 def test_the_cpu_space_checks_reductions_and_register_tiles_after_upstreams_postprocessors():
-    *upstream, recomputed, budget = design_space(host_target()).postprocs
+    inside_tiles, *upstream, recomputed, budget = design_space(host_target()).postprocs
+    assert isinstance(inside_tiles, VectorizeInsideTiles)  # before upstream's vectorization
     assert recomputed.apply(_attention_with_row_sum_at("reduction")) is False  # ours, last
     assert "RewriteReductionBlock" in {type(p).__name__ for p in upstream}
     # Rows x two vectors: up to 12 of AVX2's 16 vector registers, 28 of AVX-512's 32.
@@ -255,3 +258,21 @@ def test_an_axis_of_no_whole_vectors_keeps_upstreams_tiling():
     sch = s_tir.Schedule(square.mod)
     (block,) = sch.get_child_blocks(sch.get_sblock("root"))
     assert spans_whole_vectors(sch.get(block), width)
+
+
+@pytest.mark.slow
+def test_steps_inside_a_tile_are_vectorized_and_match_the_reference():
+    # The fused attention: one parallel loop of tiles, each holding its own blocks. Upstream's
+    # postprocessor alone vectorized the tile loop itself (wrong outputs) and nothing inside.
+    kernel = WORKLOADS["flux-attention-fused"].resolve("small", TINY_SHAPES["flux-attention-fused"])
+    inputs = kernel.random_inputs(0)
+    expected = kernel.reference(*inputs)
+    programs = sampled_programs(kernel.mod, 4)
+    assert len(programs) == 4
+    for sch in programs:
+        lines = sch.mod.script().splitlines()
+        tiles = [i for i, line in enumerate(lines) if 'tile")' in line]  # k_tile and tile
+        assert len(tiles) == 2 and all("T.parallel" in lines[i - 1] for i in tiles)
+        assert any("T.vectorized" in line for line in lines[tiles[-1] :])
+        output = run_once(sch.mod, host_target(), inputs)
+        np.testing.assert_allclose(output, expected, rtol=1e-4, atol=1e-4)
