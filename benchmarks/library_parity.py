@@ -34,7 +34,7 @@ from reasoning_compiler.target import make_target
 DEFAULT_KERNELS = (
     "matmul:small,llama3-8b-attention:small,deepseek-r1-moe:small,flux-attention:small,"
     "flux-conv:small,llama3-8b-attention:paper,deepseek-r1-moe:paper,flux-attention:paper,"
-    "flux-conv:paper"
+    "flux-conv:paper,llama3-8b-attention-block-causal:paper,flux-attention-fused:paper"
 )
 CHECKPOINTS = (36, 200)
 LIBRARIES = {"numpy": "NumPy", "pytorch": "PyTorch"}

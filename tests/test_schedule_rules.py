@@ -15,7 +15,6 @@ from reasoning_compiler.schedule_rules import (
     VECTORS_PER_ROW,
     NoRecomputedReduction,
     RegisterBudget,
-    VectorizeInsideTiles,
     design_space,
     recomputed_reductions,
     register_tiles,
@@ -122,7 +121,10 @@ def test_a_reduction_summed_again_onto_one_init_is_refused():
 
 def test_the_cpu_space_checks_reductions_and_register_tiles_after_upstreams_postprocessors():
     inside_tiles, *upstream, recomputed, budget = design_space(host_target()).postprocs
-    assert isinstance(inside_tiles, VectorizeInsideTiles)  # before upstream's vectorization
+    # Ours (Python postprocessors) first, VectorizeInsideTiles before upstream's vectorizing.
+    names = [type(p).__name__ for p in upstream]
+    assert "RewriteParallelVectorizeUnroll" in names and "_PyPostproc" not in names
+    assert type(inside_tiles).__name__ == "_PyPostproc"
     assert recomputed.apply(_attention_with_row_sum_at("reduction")) is False  # ours, last
     assert "RewriteReductionBlock" in {type(p).__name__ for p in upstream}
     # Rows x two vectors: up to 12 of AVX2's 16 vector registers, 28 of AVX-512's 32.
