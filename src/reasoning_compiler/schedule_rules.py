@@ -337,8 +337,10 @@ class VectorizeInsideTiles(PyPostproc):
 
     def apply(self, sch) -> bool:
         for name, func in sch.mod.functions.items():
-            if isinstance(func, tvm.tirx.PrimFunc):
-                _vectorize_inside_tiles(sch, sch.get_sblock("root", name.name_hint))
+            # Only functions whose body is one root block, as upstream's postprocessor reads.
+            if isinstance(func, tvm.tirx.PrimFunc) and isinstance(func.body, SBlockRealize):
+                root = sch.get_sblock(func.body.block.name_hint, name.name_hint)
+                _vectorize_inside_tiles(sch, root)
         return True
 
     def clone(self):
