@@ -19,6 +19,7 @@ from reasoning_compiler import measure, timing, weight_packing
 from reasoning_compiler.cli import main
 from reasoning_compiler.errors import UserError
 from reasoning_compiler.llm import LLMSettings
+from reasoning_compiler.model.attention import KERNEL_NAME
 from reasoning_compiler.model.frontend import (
     ModelError,
     build,
@@ -220,9 +221,50 @@ def test_a_model_packs_its_weights_once(factory, tmp_path):
     calls = executable.as_text()
     assert f"{task.name}_prepacked" in calls  # the program on packed weights
     assert "weight_prepack" not in calls  # the copy: run at build, on the constants
+    np.testing.assert_allclose(
+        _run(executable, model), model.reference_output(), rtol=1e-4, atol=1e-5
+    )
+
+
+def _run(executable, model) -> np.ndarray:
     vm = relax.VirtualMachine(executable, tvm.cpu())
-    output = vm["main"](tvm.runtime.tensor(model.inputs[0]))[0].numpy()
-    np.testing.assert_allclose(output, model.reference_output(), rtol=1e-4, atol=1e-5)
+    return vm["main"](tvm.runtime.tensor(model.inputs[0]))[0].numpy()
+
+
+def test_sdpa_is_computed_by_the_fused_attention_kernel():
+    """scaled_dot_product_attention lowers to the per-query-block kernel, two sequences folded
+    into its heads, and matches PyTorch; a causal one keeps Relax's own (dense) lowering."""
+    target = make_target("host")
+    for factory, fused in (("attention", True), ("causal_attention", False)):
+        model = load_model(f"{MODELS}:{factory}")
+        lowered = lower(to_relax(model), target)
+        names = [t.name for t in extract_tasks(lowered, target)]
+        assert any(KERNEL_NAME in name for name in names) is fused, names
+        executable, _ = build(lowered, target)
+        output = _run(executable, model)
+        np.testing.assert_allclose(output, model.reference_output(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_a_tuned_fused_attention_task_builds_into_the_model():
+    """A sampled program of the model's fused attention task (steps vectorized inside its
+    tiles) is what the build applies, and the model still matches PyTorch."""
+    target = make_target("host")
+    model = load_model(f"{MODELS}:attention")
+    lowered = lower(to_relax(model), target)
+    task = next(t for t in extract_tasks(lowered, target) if KERNEL_NAME in t.name)
+    program = sampled_programs(task.mod, 1)[0]
+    database = ms.database.MemoryDatabase()
+    workload = database.commit_workload(task.mod)
+    args_info = ArgInfo.from_prim_func(task.mod["main"])
+    database.commit_tuning_record(
+        ms.database.TuningRecord(program.trace, workload, [1e-3], target, args_info)
+    )
+    executable, applied = build(lowered, target, database)
+    assert applied == {task.name}
+    np.testing.assert_allclose(
+        _run(executable, model), model.reference_output(), rtol=1e-4, atol=1e-5
+    )
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 
 import torch
 from torch import nn
+from torch.nn import functional as F  # noqa: N812
 
 
 class Tiny(nn.Module):
@@ -56,3 +57,28 @@ class Routed(nn.Module):
 
 def routed():
     return Routed(), (torch.randn(8, 64),)
+
+
+class Attention(nn.Module):
+    """Self-attention through scaled_dot_product_attention, two sequences at once."""
+
+    def __init__(self, dim=32, heads=2, causal=False):
+        super().__init__()
+        self.heads, self.causal = heads, causal
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.out = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        batch, seq, dim = x.shape
+        split = (batch, seq, self.heads, dim // self.heads)
+        q, k, v = (t.reshape(split).transpose(1, 2) for t in self.qkv(x).chunk(3, dim=-1))
+        attn = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
+        return self.out(attn.transpose(1, 2).reshape(batch, seq, dim))
+
+
+def attention():
+    return Attention(), (torch.randn(2, 48, 32),)
+
+
+def causal_attention():
+    return Attention(causal=True), (torch.randn(2, 48, 32),)

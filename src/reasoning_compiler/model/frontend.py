@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError, missing_extra
+from . import attention
 from .blocks import MODEL_BLOCKS
 
 
@@ -126,7 +127,7 @@ class TorchModel(LoadedModel):
                 with torch.no_grad():
                     exported = torch.export.export(self.module, self.torch_inputs)
                 stage = "import (Relax frontend)"
-                mod = from_exported_program(exported, keep_params_as_input=False)
+                mod = _import_exported(exported, from_exported_program)
             except Exception as err:
                 failed = _unsupported(err) if stage.startswith("import") else err
         self.frontend_output = output[0]
@@ -160,6 +161,21 @@ class TorchModel(LoadedModel):
             except Exception as err:  # what torch.compile cannot handle: say why, keep the rest
                 latency["torch_compile"] = {"error": _first_line(err)}
         return latency
+
+
+def _import_exported(exported, from_exported_program):
+    """Relax of ``exported``, its core-operator decomposition but for scaled-dot-product
+    attention, kept whole so that ``lower`` gives it the fused kernel; where Relax's importer
+    does not take that operator as called (a boolean mask, say), fully decomposed as written."""
+    import torch
+
+    table = torch.export.default_decompositions()
+    table.pop(torch.ops.aten.scaled_dot_product_attention.default, None)
+    try:
+        kept = exported.run_decompositions(table)
+        return from_exported_program(kept, keep_params_as_input=False, run_ep_decomposition=False)
+    except Exception:
+        return from_exported_program(exported, keep_params_as_input=False)
 
 
 def _time_torch(module, inputs) -> dict:
@@ -335,9 +351,10 @@ def lower(mod, target):
     ``compile_relax`` runs before it applies the database (``build`` goes on from here).
     (``extract_tasks`` on the raw import finds nothing, without an error.)
 
-    The weights (constants here) are marked layout-free, as TVM's tuning pipeline does with
-    ``cpu_weight_prepack``: a task's samples may then store them in the order their tiles
-    read them (``weight_packing``), and ``build`` packs them once."""
+    Scaled-dot-product attention is legalized into the fused per-query-block kernel
+    (``attention``). The weights (constants here) are marked layout-free, as TVM's tuning
+    pipeline does with ``cpu_weight_prepack``: a task's samples may then store them in the
+    order their tiles read them (``weight_packing``), and ``build`` packs them once."""
     import tvm
     from tvm import relax
 
@@ -345,7 +362,7 @@ def lower(mod, target):
         with target:
             passes = [
                 *relax.pipeline.library_dispatch_passes(target),
-                relax.transform.LegalizeOps(),
+                relax.transform.LegalizeOps(attention.legalize_map()),
                 relax.transform.AnnotateTIROpPattern(),
                 relax.transform.FoldConstant(),
                 relax.transform.FuseOps(),
