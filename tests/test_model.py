@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 import tvm
+import tvm_ffi
 from tvm import relax
 from tvm.s_tir import meta_schedule as ms
 from tvm.s_tir.meta_schedule.arg_info import ArgInfo
@@ -253,7 +254,9 @@ def test_a_tuned_fused_attention_task_builds_into_the_model():
     model = load_model(f"{MODELS}:attention")
     lowered = lower(to_relax(model), target)
     task = next(t for t in extract_tasks(lowered, target) if KERNEL_NAME in t.name)
+    written = tvm_ffi.structural_hash(task.mod)
     program = sampled_programs(task.mod, 1)[0]
+    assert tvm_ffi.structural_hash(task.mod) == written  # sampling copies, never edits, it
     database = ms.database.MemoryDatabase()
     workload = database.commit_workload(task.mod)
     args_info = ArgInfo.from_prim_func(task.mod["main"])
