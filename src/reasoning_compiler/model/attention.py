@@ -3,8 +3,8 @@
 PyTorch's ``scaled_dot_product_attention`` imports into Relax as ``relax.nn.attention``, whose
 own legalization writes the whole score matrix (heads x seq x seq, three times) the way the
 paper's kernel does. Fast libraries compute it per block of query rows with the scores kept in
-cache; so does ``workloads.fused_attention``, and the kernels' runs measured it faster (FLUX
-attention at its paper size: 1.10x PyTorch's SDPA, 1.25x the dense kernel, one seed). This
+cache; so does ``workloads.fused_attention`` (FLUX attention at its paper size: 1.17x PyTorch's
+SDPA and 1.33x the dense kernel in one session, one seed each: an example, no paired test). This
 legalization gives a model the same kernel: the query, key and value are copied from Relax's
 (batch, seq, heads, dim) into (batch x heads, seq, dim), the fused kernel runs, and its output
 is copied back. Batches fold into heads: query head ``b * heads + h`` reads key head
