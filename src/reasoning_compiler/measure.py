@@ -25,7 +25,7 @@ from tvm.s_tir.meta_schedule.runner import EvaluatorConfig, LocalRunner, RPCRunn
 from tvm.s_tir.meta_schedule.runner.utils import run_evaluator_common
 from tvm.support.popen_pool import PopenPoolExecutor, StatusKind
 
-from . import weight_packing
+from . import fast_math, weight_packing  # noqa: F401 (fast_math: builds compute exp as a vector polynomial)
 from .compare import max_relative_error
 from .target import device_type, needs, runtime_threads
 from .workloads.base import seeded_inputs
