@@ -64,7 +64,7 @@ def test_float64_keeps_llvms_exact_exp():
     np.testing.assert_allclose(y, np.exp(x), rtol=1e-15)
 
 
-@pytest.mark.parametrize("op", [te.exp, te.sigmoid])
+@pytest.mark.parametrize("op", [te.exp, te.sigmoid, te.tanh])
 @pytest.mark.parametrize("polynomial", [True, False])
 def test_no_libm_exp_is_left_in_the_vector_loop(op, polynomial):
     source = built(op, polynomial=polynomial).inspect_source("ll")

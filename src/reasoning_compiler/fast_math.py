@@ -10,6 +10,8 @@ operation, while this is TVM's intrinsic-lowering hook for llvm targets, which s
 already-vectorized call. Relative error at most 3e-7 where the result is a normal float32;
 results below 1.2e-38 (inputs under about -87.3) are 0, which softmax and sigmoid never miss.
 
+TVM lowers ``sigmoid`` and ``tanh`` through ``exp``, so they use it too.
+
 Importing this module installs the rule in the process (TVM's registry is process-wide), so
 kernels, their untuned programs and whole models are all compiled with it: ``measure`` (whose
 ``fast_build`` the builder workers import) and the model build import it.
