@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -120,10 +119,7 @@ def time_once(module, args) -> float:
     evaluator = module.time_evaluator(
         module.entry_name, tvm.cpu(), number=1, repeat=1, min_repeat_ms=200
     )
-    started = time.perf_counter()
-    seconds = float(evaluator(*args).mean)
-    assert time.perf_counter() - started < 600, "one timing should take well under a minute"
-    return seconds
+    return float(evaluator(*args).mean)
 
 
 def report(details: dict) -> str:
