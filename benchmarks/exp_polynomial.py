@@ -21,12 +21,11 @@ from pathlib import Path
 import numpy as np
 import tvm
 from tvm.s_tir import meta_schedule as ms
-from tvm.s_tir.meta_schedule.arg_info import ArgInfo
 
 import reasoning_compiler as rc
-from reasoning_compiler import fast_math, weight_packing
+from reasoning_compiler import fast_math
 from reasoning_compiler.compare import max_relative_error
-from reasoning_compiler.measure import fast_build
+from reasoning_compiler.measure import fast_build, program_arguments
 from reasoning_compiler.search.mcts_strategy import latency_of
 from reasoning_compiler.target import host_target, runtime_threads, summarize
 from reasoning_compiler.workloads import load_kernel
@@ -92,22 +91,13 @@ def fastest_program(run: Path) -> tvm.IRModule:
 
 
 def timeable(mod: tvm.IRModule, target, inputs: list[np.ndarray], polynomial: bool) -> tuple:
-    """The program built with the arm's exp, and its arguments (weights packed if it packs);
-    ``inputs`` are the kernel's inputs as written, the output not among them."""
+    """The program built with the arm's exp, and its arguments for ``inputs``."""
     fast_math.enabled = polynomial
     try:
         module = fast_build(mod, target)
     finally:
         fast_math.enabled = True
-    device = tvm.cpu()
-    infos = [info.as_json() for info in ArgInfo.from_entry_func(mod, remove_preproc=True)]
-    shapes = [(shape, dtype) for _, dtype, shape in infos[:-1]]
-    args = weight_packing.arguments(inputs, shapes, device)
-    if weight_packing.packs(module):
-        weight_packing.pack(module, inputs, args, device)
-    _, dtype, shape = infos[-1]
-    args.append(tvm.runtime.empty(shape, dtype, device))
-    return module, args
+    return module, program_arguments(mod, module, inputs, tvm.cpu())
 
 
 def call(module, args) -> np.ndarray:

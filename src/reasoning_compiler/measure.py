@@ -397,13 +397,20 @@ def run_timed(
     """``run_once``, with the seconds of the call itself (the build not counted)."""
     dev = tvm.device(device_type(target))
     rt_mod = fast_build(mod, target)
+    args = program_arguments(mod, rt_mod, inputs, dev)
+    seconds = _timed_call(rt_mod, dev, args)
+    return args[-1].numpy(), seconds
+
+
+def program_arguments(mod: tvm.IRModule, rt_mod, inputs: list[np.ndarray], dev) -> list:
+    """The arguments of ``mod`` built as ``rt_mod`` for ``inputs`` (NumPy, as written, the
+    output not among them) on ``dev``: weights packed if it packs them, a zeroed output last."""
     infos = [info.as_json() for info in ArgInfo.from_entry_func(mod, remove_preproc=True)]
     args = weight_packing.arguments(inputs, [(shape, dtype) for _, dtype, shape in infos[:-1]], dev)
     if weight_packing.packs(rt_mod):
         weight_packing.pack(rt_mod, inputs, args, dev)
     args.append(tvm.runtime.tensor(np.zeros(infos[-1][2], dtype=infos[-1][1]), dev))
-    seconds = _timed_call(rt_mod, dev, args)
-    return args[-1].numpy(), seconds
+    return args
 
 
 def register_tensor_intrinsics(target: tvm.target.Target) -> None:
