@@ -8,8 +8,9 @@ it twice in this process: with exp as the vector polynomial (what every build do
 libm's scalar exp (TVM's own lowering). Both are checked against the workload's reference on
 the same seeded inputs and timed in interleaved rounds (TVM's time_evaluator, at least 200 ms a
 timing), so that drift hits both alike. Reports per program the median milliseconds of each arm,
-the ratio of the medians and the spread of the per-round ratios. Writes report.md and
-results.json to --out. Runs without an exp in them serve as controls (ratio near 1).
+the ratio of the medians, the spread of the per-round ratios, the sample standard deviations and
+a paired test (Wilcoxon signed-rank over the rounds). Writes report.md and results.json to
+--out. Runs without an exp in them serve as controls (ratio near 1).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import tvm
+from scipy.stats import wilcoxon
 from tvm.s_tir import meta_schedule as ms
 
 import reasoning_compiler as rc
@@ -119,21 +121,25 @@ def report(details: dict) -> str:
         f"Machine: {details['machine']}; {details['runtime_threads']} TVM threads. Each run's "
         f"fastest program built both ways in one process, timed in {details['rounds']} "
         "interleaved rounds after one untimed timing each (time_evaluator, at least 200 ms a "
-        "timing). Speedup: libm median / polynomial median; per round: the lowest and highest "
-        "of the rounds' ratios. Error: max "
+        "timing). Speedup: libm median / polynomial median; sd: sample standard deviation over "
+        "the rounds; per round: the lowest and highest of the rounds' ratios; Wilcoxon p: "
+        "signed-rank test of the rounds' paired times (two-sided). Error: max "
         "relative error against the workload's float64 reference, same seeded inputs.",
         "",
-        "| program | GFLOP | libm ms | polynomial ms | **speedup** | per round | GFLOP/s "
-        "libm / polynomial | error libm / polynomial |",
-        "|---|---|---|---|---|---|---|---|",
+        "| program | GFLOP | libm ms (sd) | polynomial ms (sd) | **speedup** | per round "
+        "| Wilcoxon p | GFLOP/s libm / polynomial | error libm / polynomial |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in details["programs"]:
         libm, poly = row["median_ms"]["libm"], row["median_ms"]["polynomial"]
+        sd = {arm: np.std(row["ms"][arm], ddof=1) for arm in ARMS}
+        paired = wilcoxon(row["ms"]["libm"], row["ms"]["polynomial"]).pvalue
         low, high = row["round_speedups"]
         err = row["max_relative_error"]
         lines.append(
-            f"| {row['kernel']} | {row['gflop']:.2f} | {libm:.2f} | {poly:.2f} | "
-            f"**{row['speedup']:.2f}x** | {low:.2f}-{high:.2f} | "
+            f"| {row['kernel']} | {row['gflop']:.2f} | {libm:.2f} ({sd['libm']:.2f}) | "
+            f"{poly:.2f} ({sd['polynomial']:.2f}) | **{row['speedup']:.2f}x** | "
+            f"{low:.2f}-{high:.2f} | {paired:.2g} | "
             f"{row['gflop'] / libm * 1e3:.1f} / {row['gflop'] / poly * 1e3:.1f} | "
             f"{err['libm']:.1e} / {err['polynomial']:.1e} |"
         )
